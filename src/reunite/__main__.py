@@ -1,0 +1,3 @@
+from reunite.cli import main
+
+main()

@@ -1,0 +1,23 @@
+"""Template context shared by every page: which domains the user may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from reunite.accounts.permissions import Action, role_allows
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    if not user.is_authenticated:
+        return {"nav": {}}
+    return {
+        "nav": {
+            "missing": role_allows(user, Action.VIEW_MISSING),  # type: ignore[arg-type]
+            "found": role_allows(user, Action.VIEW_FOUND),  # type: ignore[arg-type]
+            "cases": role_allows(user, Action.VIEW_CASE),  # type: ignore[arg-type]
+            "audit": role_allows(user, Action.VIEW_AUDIT),  # type: ignore[arg-type]
+        }
+    }

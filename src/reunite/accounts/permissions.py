@@ -1,0 +1,94 @@
+"""Role × jurisdiction: the one place that says who may do what, where.
+
+A user acts for one organisation placed at one division.  The user may act on a record when the
+role grants the action *and* the record's jurisdiction lies in the organisation's subtree: a
+county unit sees its own county, a province unit its whole province, the ministry the nation.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from django.db.models import Q
+
+from reunite.accounts.models import Division, Role, User
+
+
+class Action(enum.StrEnum):
+    VIEW_MISSING = "view_missing"
+    EDIT_MISSING = "edit_missing"
+    VIEW_FOUND = "view_found"
+    EDIT_FOUND = "edit_found"
+    VIEW_CASE = "view_case"
+    EDIT_CASE = "edit_case"
+    VIEW_AUDIT = "view_audit"
+    VIEW_STATISTICS = "view_statistics"
+    MANAGE_ACCOUNTS = "manage_accounts"
+
+
+_PARTNER = frozenset({Action.VIEW_FOUND, Action.EDIT_FOUND, Action.VIEW_STATISTICS})
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.INVESTIGATOR: frozenset(
+        {
+            Action.VIEW_MISSING,
+            Action.EDIT_MISSING,
+            Action.VIEW_FOUND,
+            Action.EDIT_FOUND,
+            Action.VIEW_CASE,
+            Action.EDIT_CASE,
+            Action.VIEW_STATISTICS,
+        }
+    ),
+    Role.DNA_TECHNICIAN: frozenset(
+        {Action.VIEW_MISSING, Action.VIEW_FOUND, Action.VIEW_CASE, Action.VIEW_STATISTICS}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Action.VIEW_MISSING,
+            Action.VIEW_FOUND,
+            Action.VIEW_CASE,
+            Action.EDIT_CASE,
+            Action.VIEW_AUDIT,
+            Action.VIEW_STATISTICS,
+        }
+    ),
+    Role.PARTNER_CIVIL_AFFAIRS: _PARTNER,
+    Role.PARTNER_HEALTH: _PARTNER,
+    Role.PARTNER_WOMENS_FEDERATION: _PARTNER,
+    Role.PARTNER_WELFARE: _PARTNER,
+    Role.ADMINISTRATOR: frozenset(
+        {Action.MANAGE_ACCOUNTS, Action.VIEW_AUDIT, Action.VIEW_STATISTICS}
+    ),
+}
+
+
+def role_allows(user: User, action: Action) -> bool:
+    """Whether the user's role grants ``action`` somewhere (jurisdiction not yet considered)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return action in ROLE_ACTIONS.get(user.role, frozenset())
+
+
+def can(user: User, action: Action, division: Division | None = None) -> bool:
+    """Whether ``user`` may perform ``action`` on a record held in ``division``.
+
+    With ``division=None`` the question is whether the role grants the action at all.
+    """
+    if not role_allows(user, action):
+        return False
+    home = user.jurisdiction
+    if home is None:
+        return False
+    return division is None or division.path.startswith(home.path)
+
+
+def scope_q(user: User, action: Action, *, field: str = "division") -> Q:
+    """A filter limiting a queryset to the records ``user`` may ``action``.
+
+    ``field`` names the record's jurisdiction foreign key to a ``Division``.
+    """
+    home = user.jurisdiction
+    if not role_allows(user, action) or home is None:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__path__startswith": home.path})
