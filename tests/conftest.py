@@ -17,9 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-os.environ.setdefault("REUNITE_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test"))
+os.environ.setdefault(
+    "REUNITE_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "var", "test")
+)
 
-from reunite.accounts.models import Division, Organisation, OrganisationKind, Role, User  # noqa: E402
+from reunite.accounts.models import Division, Organisation, OrganisationKind, Role, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -49,7 +51,9 @@ def division(code: str) -> Division:
 
 @pytest.fixture
 def make_org(db: None) -> Callable[..., Organisation]:
-    def make(code: str, kind: str = OrganisationKind.PUBLIC_SECURITY, name: str | None = None) -> Organisation:
+    def make(
+        code: str, kind: str = OrganisationKind.PUBLIC_SECURITY, name: str | None = None
+    ) -> Organisation:
         d = division(code)
         org, _ = Organisation.objects.get_or_create(
             division=d, name=name or f"{d.name} {kind}", defaults={"kind": kind}
@@ -63,10 +67,16 @@ def make_org(db: None) -> Callable[..., Organisation]:
 def make_user(db: None, make_org: Callable[..., Organisation]) -> Callable[..., User]:
     counter = {"n": 0}
 
-    def make(role: str = Role.INVESTIGATOR, code: str = "110105", kind: str = OrganisationKind.PUBLIC_SECURITY) -> User:
+    def make(
+        role: str = Role.INVESTIGATOR,
+        code: str = "110105",
+        kind: str = OrganisationKind.PUBLIC_SECURITY,
+    ) -> User:
         counter["n"] += 1
         user = User.objects.create_user(
-            username=f"{role}-{code}-{counter['n']}", password=PASSWORD, role=role,
+            username=f"{role}-{code}-{counter['n']}",
+            password=PASSWORD,
+            role=role,
             organisation=make_org(code, kind),
         )
         return user
@@ -93,8 +103,12 @@ def png_bytes(size: tuple[int, int] = (32, 40), color: str = "teal", fmt: str = 
 
 @pytest.fixture
 def photo_upload() -> Callable[..., SimpleUploadedFile]:
-    def make(name: str = "face.png", content: bytes | None = None, content_type: str = "image/png") -> SimpleUploadedFile:
-        return SimpleUploadedFile(name, content if content is not None else png_bytes(), content_type)
+    def make(
+        name: str = "face.png", content: bytes | None = None, content_type: str = "image/png"
+    ) -> SimpleUploadedFile:
+        return SimpleUploadedFile(
+            name, content if content is not None else png_bytes(), content_type
+        )
 
     return make
 

@@ -15,9 +15,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav": {}}
     return {
         "nav": {
-            "missing": role_allows(user, Action.VIEW_MISSING),  # type: ignore[arg-type]
-            "found": role_allows(user, Action.VIEW_FOUND),  # type: ignore[arg-type]
-            "cases": role_allows(user, Action.VIEW_CASE),  # type: ignore[arg-type]
-            "audit": role_allows(user, Action.VIEW_AUDIT),  # type: ignore[arg-type]
+            "missing": role_allows(user, Action.VIEW_MISSING),
+            "found": role_allows(user, Action.VIEW_FOUND),
+            "cases": role_allows(user, Action.VIEW_CASE),
+            "audit": role_allows(user, Action.VIEW_AUDIT),
         }
     }

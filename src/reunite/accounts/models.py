@@ -88,7 +88,9 @@ class Organisation(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         constraints = [
-            models.UniqueConstraint(fields=["division", "name"], name="unique_org_name_per_division")
+            models.UniqueConstraint(
+                fields=["division", "name"], name="unique_org_name_per_division"
+            )
         ]
 
     def __str__(self) -> str:

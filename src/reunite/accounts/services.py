@@ -143,6 +143,7 @@ def _seats() -> tuple[tuple[float, float, str], ...]:
         for lat, lon, path in Division.objects.filter(
             level__gte=DivisionLevel.COUNTY, latitude__isnull=False, longitude__isnull=False
         ).values_list("latitude", "longitude", "path")
+        if lat is not None and lon is not None
     )
 
 

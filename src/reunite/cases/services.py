@@ -33,14 +33,19 @@ def open_case_for_report(*, report: MissingPersonReport, acting_user: User) -> C
         if acting_user.role == "investigator":
             case.investigators.add(acting_user)
         CaseEvent.objects.create(
-            case=case, at=now, kind=CaseEventKind.OPENED, actor=acting_user,
-            summary="Opened from missing person report MP-%d" % report.pk,
+            case=case,
+            at=now,
+            kind=CaseEventKind.OPENED,
+            actor=acting_user,
+            summary=f"MP-{report.pk}",
         )
         record(actor=acting_user, action=AuditAction.CREATE, object_type="case", object_id=case.pk)
     return case
 
 
-def add_event(*, case: Case, kind: CaseEventKind, acting_user: User | None, summary: str) -> CaseEvent:
+def add_event(
+    *, case: Case, kind: CaseEventKind, acting_user: User | None, summary: str
+) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case, at=timezone.now(), kind=kind, actor=acting_user, summary=summary
     )

@@ -22,7 +22,7 @@ def has_han(text: str) -> bool:
 
 
 def normalise_latin(text: str) -> str:
-    """Lower-case, tone marks removed, ü/u: written v, everything else but letters/digits a space."""
+    """Lower case, no tone marks, ü (or u:) as v, anything not a letter or digit a space."""
     text = text.lower().replace("ü", "v").replace("u:", "v")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

@@ -83,7 +83,9 @@ class RegistryRecord(models.Model):
     language_dialect = models.CharField(_("language or dialect"), max_length=100, blank=True)
     name_index = models.TextField(editable=False, blank=True, default="")
     duplicate_checked = models.BooleanField(
-        _("confirmed not a duplicate"), default=False, help_text=_("Set when a user overrode a duplicate warning.")
+        _("confirmed not a duplicate"),
+        default=False,
+        help_text=_("Set when a user overrode a duplicate warning."),
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -118,7 +120,11 @@ class MissingPersonReport(RegistryRecord):
         _("status"), max_length=16, choices=MissingStatus.choices, default=MissingStatus.MISSING
     )
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="linked_reports",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="linked_reports",
         verbose_name=_("same person as"),
     )
 
@@ -165,7 +171,11 @@ class FoundPerson(RegistryRecord):
     found_longitude = models.FloatField(_("found longitude"), null=True, blank=True)
     found_place = models.CharField(_("place found"), max_length=300, blank=True)
     institution = models.ForeignKey(
-        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("held now at"),
     )
     held_place = models.CharField(_("where held now (other)"), max_length=300, blank=True)
@@ -179,7 +189,11 @@ class FoundPerson(RegistryRecord):
         _("status"), max_length=16, choices=FoundStatus.choices, default=FoundStatus.UNIDENTIFIED
     )
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="linked_records",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="linked_records",
         verbose_name=_("same person as"),
     )
 

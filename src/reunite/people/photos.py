@@ -21,7 +21,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from reunite.core.errors import ValidationFailed
 
 MAX_PIXELS = 40_000_000
-ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+ALLOWED_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+}
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,9 @@ def clean_photo(upload: UploadedFile, *, field: str = "photo") -> CleanPhoto:
         limit_mb = settings.PHOTO_MAX_BYTES / (1024 * 1024)
         raise ValidationFailed(
             _("The photo is too large (limit %(mb).0f MB).") % {"mb": limit_mb},
-            field_errors={field: [_("The photo is too large (limit %(mb).0f MB).") % {"mb": limit_mb}]},
+            field_errors={
+                field: [_("The photo is too large (limit %(mb).0f MB).") % {"mb": limit_mb}]
+            },
         )
     data = upload.read()
     not_image = _("This file is not a JPEG, PNG or WebP image.")
@@ -58,9 +64,9 @@ def clean_photo(upload: UploadedFile, *, field: str = "photo") -> CleanPhoto:
                         field_errors={field: [_("The photo has too many pixels.")]},
                     )
                 probe.verify()
-            with Image.open(io.BytesIO(data)) as img:
-                img.load()
-                img = ImageOps.exif_transpose(img)
+            with Image.open(io.BytesIO(data)) as opened:
+                opened.load()
+                img: Image.Image = ImageOps.exif_transpose(opened)
                 if img.mode not in ("RGB", "RGBA", "L"):
                     img = img.convert("RGB")
                 if fmt == "JPEG" and img.mode == "RGBA":
@@ -68,8 +74,14 @@ def clean_photo(upload: UploadedFile, *, field: str = "photo") -> CleanPhoto:
                 out = io.BytesIO()
                 img.save(out, format=fmt, **({"quality": 90} if fmt != "PNG" else {}))
                 width, height = img.size
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning,
-            OSError, SyntaxError, ValueError) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        SyntaxError,
+        ValueError,
+    ) as exc:
         raise ValidationFailed(not_image, field_errors={field: [not_image]}) from exc
     content_type, extension = ALLOWED_FORMATS[fmt]
     blob = out.getvalue()

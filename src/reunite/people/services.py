@@ -116,7 +116,9 @@ class _Errors:
 
     def raise_if_any(self) -> None:
         if self.by_field:
-            raise ValidationFailed(_("Please correct the errors below."), field_errors=self.by_field)
+            raise ValidationFailed(
+                _("Please correct the errors below."), field_errors=self.by_field
+            )
 
 
 # --------------------------------------------------------------------------- validation
@@ -129,7 +131,9 @@ def _check_required_text(errors: _Errors, name: str, value: str, limit: int) -> 
         errors.add(name, _("At most %(n)d characters.") % {"n": limit})
 
 
-def _check_choice(errors: _Errors, name: str, value: str, choices: Any, *, blank: bool = False) -> None:
+def _check_choice(
+    errors: _Errors, name: str, value: str, choices: Any, *, blank: bool = False
+) -> None:
     if blank and value == "":
         return
     if value not in choices.values:
@@ -140,7 +144,8 @@ def _check_height(errors: _Errors, height_cm: int | None) -> None:
     if height_cm is not None and not MIN_HEIGHT_CM <= height_cm <= MAX_HEIGHT_CM:
         errors.add(
             "height_cm",
-            _("Height must be between %(lo)d and %(hi)d cm.") % {"lo": MIN_HEIGHT_CM, "hi": MAX_HEIGHT_CM},
+            _("Height must be between %(lo)d and %(hi)d cm.")
+            % {"lo": MIN_HEIGHT_CM, "hi": MAX_HEIGHT_CM},
         )
 
 
@@ -153,7 +158,9 @@ def _check_point(
     if lat is None or lon is None:
         return
     if not valid_coordinates(lat, lon):
-        errors.add(f"{prefix}_latitude", _("Latitude must be within ±90 and longitude within ±180."))
+        errors.add(
+            f"{prefix}_latitude", _("Latitude must be within ±90 and longitude within ±180.")
+        )
     elif not division_contains_point(division, lat, lon):
         errors.add(
             f"{prefix}_latitude",
@@ -177,13 +184,21 @@ def validate_missing(data: MissingReportData) -> None:
             errors.add("date_of_birth", _("The date of birth is in the future."))
         elif _years_between(data.date_of_birth, today) > MAX_AGE_YEARS:
             errors.add("date_of_birth", _("This date of birth gives an impossible age."))
-    if data.age_at_disappearance is not None and not 0 <= data.age_at_disappearance <= MAX_AGE_YEARS:
-        errors.add("age_at_disappearance", _("Age must be between 0 and %(max)d.") % {"max": MAX_AGE_YEARS})
+    if (
+        data.age_at_disappearance is not None
+        and not 0 <= data.age_at_disappearance <= MAX_AGE_YEARS
+    ):
+        errors.add(
+            "age_at_disappearance", _("Age must be between 0 and %(max)d.") % {"max": MAX_AGE_YEARS}
+        )
     if data.date_of_birth is None and data.age_at_disappearance is None:
         errors.add("date_of_birth", _("Give the date of birth or the age when missing."))
     if data.last_seen_at > now:
         errors.add("last_seen_at", _("The last-seen time is in the future."))
-    elif data.date_of_birth is not None and timezone.localtime(data.last_seen_at).date() < data.date_of_birth:
+    elif (
+        data.date_of_birth is not None
+        and timezone.localtime(data.last_seen_at).date() < data.date_of_birth
+    ):
         errors.add("last_seen_at", _("The last-seen date is before the date of birth."))
     if (
         data.date_of_birth is not None
@@ -195,9 +210,16 @@ def validate_missing(data: MissingReportData) -> None:
         if abs(implied - data.age_at_disappearance) > 1:
             errors.add(
                 "age_at_disappearance",
-                _("The age does not fit the date of birth (%(n)d years when last seen).") % {"n": implied},
+                _("The age does not fit the date of birth (%(n)d years when last seen).")
+                % {"n": implied},
             )
-    _check_point(errors, "last_seen", data.last_seen_division, data.last_seen_latitude, data.last_seen_longitude)
+    _check_point(
+        errors,
+        "last_seen",
+        data.last_seen_division,
+        data.last_seen_latitude,
+        data.last_seen_longitude,
+    )
     for i, rel in enumerate(data.relatives):
         _check_required_text(errors, f"relatives.{i}.name", rel.name, 200)
         _check_choice(errors, f"relatives.{i}.relationship", rel.relationship, Relationship)
@@ -216,7 +238,11 @@ def validate_found(data: FoundPersonData) -> None:
     for name, value in (("age_min", data.age_min), ("age_max", data.age_max)):
         if not 0 <= value <= MAX_AGE_YEARS:
             errors.add(name, _("Age must be between 0 and %(max)d.") % {"max": MAX_AGE_YEARS})
-    if "age_min" not in errors.by_field and "age_max" not in errors.by_field and data.age_min > data.age_max:
+    if (
+        "age_min" not in errors.by_field
+        and "age_max" not in errors.by_field
+        and data.age_min > data.age_max
+    ):
         errors.add("age_max", _("The upper age must not be below the lower age."))
     _check_point(errors, "found", data.found_division, data.found_latitude, data.found_longitude)
     if data.institution is not None and data.institution.kind not in HOLDING_KINDS:
@@ -227,8 +253,14 @@ def validate_found(data: FoundPersonData) -> None:
 # --------------------------------------------------------------------------- jurisdiction
 
 
-def _require(acting_user: User, action: Action, division: Division | None, *, object_type: str,
-             object_id: object = "") -> None:
+def _require(
+    acting_user: User,
+    action: Action,
+    division: Division | None,
+    *,
+    object_type: str,
+    object_id: object = "",
+) -> None:
     if not can(acting_user, action, division):
         record(
             actor=acting_user,
@@ -335,9 +367,7 @@ def _store_photos(
         msg = _("At most %(n)d photos per person.") % {"n": MAX_PHOTOS_PER_RECORD}
         raise ValidationFailed(msg, field_errors={"photos": [msg]})
     cleaned = [clean_photo(u, field="photos") for u in uploads]
-    return [
-        _save_photo(acting_user, c, **owner) for c in cleaned
-    ]
+    return [_save_photo(acting_user, c, **owner) for c in cleaned]
 
 
 def _save_photo(acting_user: User, clean: Any, **owner: Any) -> PersonPhoto:
@@ -374,7 +404,9 @@ def _apply_missing(report: MissingPersonReport, data: MissingReportData) -> None
     if not report.name_pinyin and has_han(report.full_name):
         report.name_pinyin = to_pinyin(report.full_name)
     report.name_index = _index(report.full_name, report.name_pinyin, report.other_names)
-    report.birth_year = birth_year_of(report.date_of_birth, report.age_at_disappearance, report.last_seen_at)
+    report.birth_year = birth_year_of(
+        report.date_of_birth, report.age_at_disappearance, report.last_seen_at
+    )
 
 
 def create_missing_report(
@@ -392,7 +424,9 @@ def create_missing_report(
     """
     from reunite.cases.services import open_case_for_report
 
-    _require(acting_user, Action.EDIT_MISSING, data.last_seen_division, object_type="missing_report")
+    _require(
+        acting_user, Action.EDIT_MISSING, data.last_seen_division, object_type="missing_report"
+    )
     validate_missing(data)
     duplicates = find_duplicate_reports(data)
     if link_to is not None and link_to not in duplicates:
@@ -402,7 +436,10 @@ def create_missing_report(
         )
     if duplicates and link_to is None and not confirm_not_duplicate:
         raise ProbableDuplicate(
-            _("This person may already be registered. Link the report or confirm it is someone else."),
+            _(
+                "This person may already be registered. "
+                "Link the report or confirm it is someone else."
+            ),
             candidates=duplicates,
         )
     saved: list[PersonPhoto] = []
@@ -419,16 +456,25 @@ def create_missing_report(
             report.save()
             for rel in data.relatives:
                 ReportingRelative.objects.create(
-                    report=report, name=rel.name.strip(), relationship=rel.relationship,
-                    contact=rel.contact.strip(), is_reporter=rel.is_reporter,
+                    report=report,
+                    name=rel.name.strip(),
+                    relationship=rel.relationship,
+                    contact=rel.contact.strip(),
+                    is_reporter=rel.is_reporter,
                 )
             saved = _store_photos(acting_user, photos, existing=0, missing_report=report)
             open_case_for_report(report=report, acting_user=acting_user)
             record(
-                actor=acting_user, action=AuditAction.CREATE, object_type="missing_report",
+                actor=acting_user,
+                action=AuditAction.CREATE,
+                object_type="missing_report",
                 object_id=report.pk,
-                details={"photos": len(saved), "relatives": len(data.relatives),
-                         "linked_to": link_to, "duplicate_override": bool(duplicates) and link_to is None},
+                details={
+                    "photos": len(saved),
+                    "relatives": len(data.relatives),
+                    "linked_to": link_to,
+                    "duplicate_override": bool(duplicates) and link_to is None,
+                },
             )
     except Exception:
         _cleanup_files_on_rollback(saved)
@@ -437,17 +483,28 @@ def create_missing_report(
 
 
 def update_missing_report(
-    *, acting_user: User, report_id: int, data: MissingReportData, photos: Sequence[UploadedFile] = ()
+    *,
+    acting_user: User,
+    report_id: int,
+    data: MissingReportData,
+    photos: Sequence[UploadedFile] = (),
 ) -> MissingPersonReport:
     """Edit a report in the user's jurisdiction; relatives are replaced by ``data.relatives``."""
     from reunite.cases.models import CaseEventKind
     from reunite.cases.services import add_event
 
     report = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
-    _require(acting_user, Action.EDIT_MISSING, data.last_seen_division, object_type="missing_report",
-             object_id=report_id)
+    _require(
+        acting_user,
+        Action.EDIT_MISSING,
+        data.last_seen_division,
+        object_type="missing_report",
+        object_id=report_id,
+    )
     validate_missing(data)
-    before = {f.name: getattr(report, f.name) for f in fields(MissingReportData) if f.name != "relatives"}
+    before = {
+        f.name: getattr(report, f.name) for f in fields(MissingReportData) if f.name != "relatives"
+    }
     saved: list[PersonPhoto] = []
     try:
         with transaction.atomic():
@@ -456,17 +513,31 @@ def update_missing_report(
             report.relatives.all().delete()
             for rel in data.relatives:
                 ReportingRelative.objects.create(
-                    report=report, name=rel.name.strip(), relationship=rel.relationship,
-                    contact=rel.contact.strip(), is_reporter=rel.is_reporter,
+                    report=report,
+                    name=rel.name.strip(),
+                    relationship=rel.relationship,
+                    contact=rel.contact.strip(),
+                    is_reporter=rel.is_reporter,
                 )
-            saved = _store_photos(acting_user, photos, existing=report.photos.count(), missing_report=report)
+            saved = _store_photos(
+                acting_user, photos, existing=report.photos.count(), missing_report=report
+            )
             changed = sorted(k for k, v in before.items() if getattr(report, k) != v)
             case = getattr(report, "case", None)
             if case is not None:
-                add_event(case=case, kind=CaseEventKind.REPORT_UPDATED, acting_user=acting_user,
-                          summary=", ".join(changed))
-            record(actor=acting_user, action=AuditAction.UPDATE, object_type="missing_report",
-                   object_id=report.pk, details={"changed": changed, "photos_added": len(saved)})
+                add_event(
+                    case=case,
+                    kind=CaseEventKind.REPORT_UPDATED,
+                    acting_user=acting_user,
+                    summary=", ".join(changed),
+                )
+            record(
+                actor=acting_user,
+                action=AuditAction.UPDATE,
+                object_type="missing_report",
+                object_id=report.pk,
+                details={"changed": changed, "photos_added": len(saved)},
+            )
     except Exception:
         _cleanup_files_on_rollback(saved)
         raise
@@ -481,14 +552,21 @@ def _get_missing_for(acting_user: User, report_id: int, action: Action) -> Missi
     )
     if report is None:
         raise NotFound(_("No such missing person report."))
-    _require(acting_user, action, report.division, object_type="missing_report", object_id=report_id)
+    _require(
+        acting_user, action, report.division, object_type="missing_report", object_id=report_id
+    )
     return report
 
 
 def get_missing_report(*, acting_user: User, report_id: int) -> MissingPersonReport:
     """Read one report (audited)."""
     report = _get_missing_for(acting_user, report_id, Action.VIEW_MISSING)
-    record(actor=acting_user, action=AuditAction.READ, object_type="missing_report", object_id=report.pk)
+    record(
+        actor=acting_user,
+        action=AuditAction.READ,
+        object_type="missing_report",
+        object_id=report.pk,
+    )
     return report
 
 
@@ -508,9 +586,9 @@ def search_missing(*, acting_user: User, filters: MissingFilters) -> QuerySet[Mi
     """Reports the user may see that match ``filters``; the search itself is audited (no terms)."""
     if not role_allows(acting_user, Action.VIEW_MISSING):
         _require(acting_user, Action.VIEW_MISSING, None, object_type="missing_report")
-    qs = MissingPersonReport.objects.filter(scope_q(acting_user, Action.VIEW_MISSING)).select_related(
-        "last_seen_division", "case"
-    )
+    qs = MissingPersonReport.objects.filter(
+        scope_q(acting_user, Action.VIEW_MISSING)
+    ).select_related("last_seen_division", "case")
     if filters.text.strip():
         qs = qs.filter(_name_filter(filters.text))
     if filters.sex:
@@ -526,7 +604,9 @@ def search_missing(*, acting_user: User, filters: MissingFilters) -> QuerySet[Mi
     if filters.age_from is not None or filters.age_to is not None:
         qs = qs.filter(_age_now_q(filters.age_from, filters.age_to))
     record(
-        actor=acting_user, action=AuditAction.SEARCH, object_type="missing_report",
+        actor=acting_user,
+        action=AuditAction.SEARCH,
+        object_type="missing_report",
         details={"filters": sorted(k for k, v in vars(filters).items() if v not in ("", None))},
     )
     return qs
@@ -572,7 +652,10 @@ def create_found_person(
         )
     if duplicates and link_to is None and not confirm_not_duplicate:
         raise ProbableDuplicate(
-            _("This person may already be registered. Link the record or confirm it is someone else."),
+            _(
+                "This person may already be registered. "
+                "Link the record or confirm it is someone else."
+            ),
             candidates=duplicates,
         )
     saved: list[PersonPhoto] = []
@@ -589,8 +672,11 @@ def create_found_person(
             person.save()
             saved = _store_photos(acting_user, photos, existing=0, found_person=person)
             record(
-                actor=acting_user, action=AuditAction.CREATE, object_type="found_person",
-                object_id=person.pk, details={"photos": len(saved), "linked_to": link_to},
+                actor=acting_user,
+                action=AuditAction.CREATE,
+                object_type="found_person",
+                object_id=person.pk,
+                details={"photos": len(saved), "linked_to": link_to},
             )
     except Exception:
         _cleanup_files_on_rollback(saved)
@@ -602,8 +688,13 @@ def update_found_person(
     *, acting_user: User, person_id: int, data: FoundPersonData, photos: Sequence[UploadedFile] = ()
 ) -> FoundPerson:
     person = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
-    _require(acting_user, Action.EDIT_FOUND, data.found_division, object_type="found_person",
-             object_id=person_id)
+    _require(
+        acting_user,
+        Action.EDIT_FOUND,
+        data.found_division,
+        object_type="found_person",
+        object_id=person_id,
+    )
     validate_found(data)
     before = {f.name: getattr(person, f.name) for f in fields(FoundPersonData)}
     saved: list[PersonPhoto] = []
@@ -611,10 +702,17 @@ def update_found_person(
         with transaction.atomic():
             _apply_found(person, data)
             person.save()
-            saved = _store_photos(acting_user, photos, existing=person.photos.count(), found_person=person)
+            saved = _store_photos(
+                acting_user, photos, existing=person.photos.count(), found_person=person
+            )
             changed = sorted(k for k, v in before.items() if getattr(person, k) != v)
-            record(actor=acting_user, action=AuditAction.UPDATE, object_type="found_person",
-                   object_id=person.pk, details={"changed": changed, "photos_added": len(saved)})
+            record(
+                actor=acting_user,
+                action=AuditAction.UPDATE,
+                object_type="found_person",
+                object_id=person.pk,
+                details={"changed": changed, "photos_added": len(saved)},
+            )
     except Exception:
         _cleanup_files_on_rollback(saved)
         raise
@@ -623,7 +721,9 @@ def update_found_person(
 
 def _get_found_for(acting_user: User, person_id: int, action: Action) -> FoundPerson:
     person = (
-        FoundPerson.objects.select_related("division", "found_division", "owning_unit", "institution")
+        FoundPerson.objects.select_related(
+            "division", "found_division", "owning_unit", "institution"
+        )
         .filter(pk=person_id)
         .first()
     )
@@ -635,7 +735,9 @@ def _get_found_for(acting_user: User, person_id: int, action: Action) -> FoundPe
 
 def get_found_person(*, acting_user: User, person_id: int) -> FoundPerson:
     person = _get_found_for(acting_user, person_id, Action.VIEW_FOUND)
-    record(actor=acting_user, action=AuditAction.READ, object_type="found_person", object_id=person.pk)
+    record(
+        actor=acting_user, action=AuditAction.READ, object_type="found_person", object_id=person.pk
+    )
     return person
 
 
@@ -677,7 +779,9 @@ def search_found(*, acting_user: User, filters: FoundFilters) -> QuerySet[FoundP
     if filters.age_to is not None:
         qs = qs.filter(age_min__lte=filters.age_to)
     record(
-        actor=acting_user, action=AuditAction.SEARCH, object_type="found_person",
+        actor=acting_user,
+        action=AuditAction.SEARCH,
+        object_type="found_person",
         details={"filters": sorted(k for k, v in vars(filters).items() if v not in ("", None))},
     )
     return qs
@@ -696,12 +800,22 @@ def get_photo(*, acting_user: User, photo_uuid: str) -> PersonPhoto:
     if photo is None:
         raise NotFound(_("No such photo."))
     if photo.missing_report is not None:
-        _require(acting_user, Action.VIEW_MISSING, photo.missing_report.division,
-                 object_type="photo", object_id=photo.pk)
+        _require(
+            acting_user,
+            Action.VIEW_MISSING,
+            photo.missing_report.division,
+            object_type="photo",
+            object_id=photo.pk,
+        )
     else:
         assert photo.found_person is not None
-        _require(acting_user, Action.VIEW_FOUND, photo.found_person.division,
-                 object_type="photo", object_id=photo.pk)
+        _require(
+            acting_user,
+            Action.VIEW_FOUND,
+            photo.found_person.division,
+            object_type="photo",
+            object_id=photo.pk,
+        )
     record(actor=acting_user, action=AuditAction.READ, object_type="photo", object_id=photo.pk)
     return photo
 
@@ -722,7 +836,7 @@ def dashboard_counts(*, acting_user: User) -> dict[str, int]:
     if role_allows(acting_user, Action.VIEW_CASE):
         from reunite.cases.services import visible_cases
 
-        counts["cases_open"] = visible_cases(acting_user=acting_user).exclude(
-            status__in=["solved", "closed"]
-        ).count()
+        counts["cases_open"] = (
+            visible_cases(acting_user=acting_user).exclude(status__in=["solved", "closed"]).count()
+        )
     return counts
