@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reunite.accounts.models import User
-from reunite.accounts.permissions import Action, can, scope_q
+from reunite.accounts.permissions import Action, can, role_allows, scope_q
 from reunite.audit.models import AuditAction
 from reunite.audit.services import record
 from reunite.cases.models import Case, CaseEvent, CaseEventKind, CaseStatus, CaseType
-from reunite.core.errors import AccessDenied, NotFound
+from reunite.core.errors import AccessDenied, NotFound, ValidationFailed
 from reunite.people.models import MissingPersonReport
 
 
@@ -20,7 +23,7 @@ def open_case_for_report(*, report: MissingPersonReport, acting_user: User) -> C
     with transaction.atomic():
         now = timezone.now()
         case = Case.objects.create(
-            number=f"tmp-{report.public_id.hex}",
+            number=f"tmp-{report.public_id.hex[:24]}",
             case_type=CaseType.MISSING_PERSON,
             status=CaseStatus.OPEN,
             owning_unit=report.owning_unit,
@@ -63,4 +66,120 @@ def get_case(*, acting_user: User, case_id: int) -> Case:
         record(actor=acting_user, action=AuditAction.DENIED, object_type="case", object_id=case_id)
         raise AccessDenied("This case lies outside your jurisdiction or role.")
     record(actor=acting_user, action=AuditAction.READ, object_type="case", object_id=case.pk)
+    return case
+
+
+# --------------------------------------------------------------------------- listing
+
+
+# Not a stored status: "open or under investigation", what the dashboard counts as open.
+ACTIVE = "active"
+ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.INVESTIGATING)
+
+
+@dataclass
+class CaseFilters:
+    """``status`` is a ``CaseStatus`` value or ``ACTIVE``; empty strings mean "any"."""
+
+    status: str = ""
+    case_type: str = ""
+
+
+def list_cases(*, acting_user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """Cases the user may see, matching ``filters``, newest first.
+
+    A role without the right to see cases at all is refused (and the refusal audited).
+    """
+    if not role_allows(acting_user, Action.VIEW_CASE):
+        record(
+            actor=acting_user,
+            action=AuditAction.DENIED,
+            object_type="case",
+            details={"wanted": str(Action.VIEW_CASE)},
+        )
+        raise AccessDenied(_("Your role may not see cases."))
+    qs = visible_cases(acting_user=acting_user).select_related("owning_unit")
+    if filters.status == ACTIVE:
+        qs = qs.filter(status__in=ACTIVE_STATUSES)
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.case_type:
+        qs = qs.filter(case_type=filters.case_type)
+    return qs.order_by("-opened_at", "-pk")
+
+
+# --------------------------------------------------------------------------- status changes
+
+
+# The case lifecycle: from each status, the statuses it may move to.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseStatus.OPEN: frozenset({CaseStatus.INVESTIGATING, CaseStatus.CLOSED}),
+    CaseStatus.INVESTIGATING: frozenset({CaseStatus.SOLVED, CaseStatus.CLOSED}),
+    CaseStatus.SOLVED: frozenset({CaseStatus.CLOSED}),
+    CaseStatus.CLOSED: frozenset(),
+}
+
+
+def allowed_next_statuses(status: str) -> list[str]:
+    """The statuses a case in ``status`` may move to, in lifecycle order."""
+    allowed = ALLOWED_TRANSITIONS.get(status, frozenset())
+    return [s for s in CaseStatus.values if s in allowed]
+
+
+def can_edit_case(*, acting_user: User, case: Case) -> bool:
+    return can(acting_user, Action.EDIT_CASE, case.division)
+
+
+def change_case_status(*, acting_user: User, case_id: int, status: str) -> Case:
+    """Move a case along its lifecycle; writes a timeline event and an audit entry.
+
+    Raises ``NotFound``, ``AccessDenied`` (audited) or ``ValidationFailed`` (``status`` field)
+    when the move is not in ``ALLOWED_TRANSITIONS``.
+    """
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update()
+            .select_related("division")
+            .filter(pk=case_id)
+            .first()
+        )
+        if case is None:
+            raise NotFound(_("No such case."))
+        if not can(acting_user, Action.EDIT_CASE, case.division):
+            record(
+                actor=acting_user,
+                action=AuditAction.DENIED,
+                object_type="case",
+                object_id=case_id,
+                details={"wanted": str(Action.EDIT_CASE)},
+            )
+            raise AccessDenied(_("You may not change cases in this jurisdiction."))
+        if status not in CaseStatus.values:
+            msg = _("Not a valid status.")
+            raise ValidationFailed(msg, field_errors={"status": [msg]})
+        previous = case.status
+        if status not in ALLOWED_TRANSITIONS.get(previous, frozenset()):
+            msg = _("A case that is “%(old)s” cannot become “%(new)s”.") % {
+                "old": CaseStatus(previous).label,
+                "new": CaseStatus(status).label,
+            }
+            raise ValidationFailed(msg, field_errors={"status": [msg]})
+        now = timezone.now()
+        case.status = status
+        case.closed_at = now if status == CaseStatus.CLOSED else None
+        case.save(update_fields=["status", "closed_at"])
+        CaseEvent.objects.create(
+            case=case,
+            at=now,
+            kind=CaseEventKind.STATUS,
+            actor=acting_user,
+            summary=f"{previous} → {status}",
+        )
+        record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            object_type="case",
+            object_id=case.pk,
+            details={"changed": ["status"], "from": previous, "to": status},
+        )
     return case
