@@ -3,10 +3,11 @@
 from django.urls import include, path
 
 from reunite.api import api
-from reunite.views import home
+from reunite.views import home, home_counts
 
 urlpatterns = [
     path("", home, name="home"),
+    path("home/counts/", home_counts, name="home_counts"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("reunite.accounts.urls")),
     path("people/", include("reunite.people.urls")),

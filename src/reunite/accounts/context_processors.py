@@ -10,8 +10,9 @@ from reunite.accounts.permissions import Action, role_allows
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    user = request.user
-    if not user.is_authenticated:
+    # Error pages raised before AuthenticationMiddleware ran (a bad Host header) have no user.
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {"nav": {}}
     return {
         "nav": {

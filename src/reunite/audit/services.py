@@ -9,10 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from reunite.accounts.models import User
+from reunite.accounts.permissions import Action, role_allows, scope_q
 from reunite.audit.context import current_request_context
 from reunite.audit.models import AuditAction, AuditChainHead, AuditEntry
+from reunite.core.errors import AccessDenied
 
 GENESIS_HASH = "0" * 64
 
@@ -125,3 +130,56 @@ def verify(*, max_problems: int = 20) -> VerifyResult:
             " (entries were removed from the end, or the head was altered)"
         )
     return VerifyResult(ok=not problems, entries=count, head_hash=prev, problems=problems)
+
+
+# --------------------------------------------------------------------------- reading the log
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    """Empty strings mean "any"."""
+
+    action: str = ""
+    object_type: str = ""
+
+
+def list_entries(*, acting_user: User, filters: AuditFilters) -> QuerySet[AuditEntry]:
+    """Entries the user may read, newest first; reading the log is itself logged.
+
+    Role x jurisdiction: entries made by members of units inside the user's jurisdiction; entries
+    with no known actor (failed sign-ins) only for users whose jurisdiction is the whole tree.
+    A refusal is audited and raises ``AccessDenied``.
+    """
+    if not role_allows(acting_user, Action.VIEW_AUDIT) or acting_user.jurisdiction is None:
+        record(
+            actor=acting_user,
+            action=AuditAction.DENIED,
+            object_type="audit_entry",
+            details={"wanted": str(Action.VIEW_AUDIT)},
+        )
+        raise AccessDenied(_("Your role may not read the audit log."))
+    scope = scope_q(acting_user, Action.VIEW_AUDIT, field="actor__organisation__division")
+    if acting_user.jurisdiction.parent_id is None:
+        scope |= Q(actor__isnull=True)
+    qs = AuditEntry.objects.filter(scope)
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    if filters.object_type:
+        qs = qs.filter(object_type=filters.object_type)
+    record(
+        actor=acting_user,
+        action=AuditAction.SEARCH,
+        object_type="audit_entry",
+        details={"filters": sorted(k for k, v in vars(filters).items() if v)},
+    )
+    return qs.order_by("-seq")
+
+
+def known_object_types() -> list[str]:
+    """The record types that occur in the log (for a filter's choices)."""
+    return list(
+        AuditEntry.objects.exclude(object_type="")
+        .order_by("object_type")
+        .values_list("object_type", flat=True)
+        .distinct()
+    )

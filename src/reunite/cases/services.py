@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -136,27 +137,25 @@ def change_case_status(*, acting_user: User, case_id: int, status: str) -> Case:
     Raises ``NotFound``, ``AccessDenied`` (audited) or ``ValidationFailed`` (``status`` field)
     when the move is not in ``ALLOWED_TRANSITIONS``.
     """
-    with transaction.atomic():
-        case = (
-            Case.objects.select_for_update()
-            .select_related("division")
-            .filter(pk=case_id)
-            .first()
+    # Authorise first, outside the transaction, so that the audited refusal is not rolled back.
+    found = Case.objects.select_related("division").filter(pk=case_id).first()
+    if found is None:
+        raise NotFound(_("No such case."))
+    if not can(acting_user, Action.EDIT_CASE, found.division):
+        record(
+            actor=acting_user,
+            action=AuditAction.DENIED,
+            object_type="case",
+            object_id=case_id,
+            details={"wanted": str(Action.EDIT_CASE)},
         )
-        if case is None:
-            raise NotFound(_("No such case."))
-        if not can(acting_user, Action.EDIT_CASE, case.division):
-            record(
-                actor=acting_user,
-                action=AuditAction.DENIED,
-                object_type="case",
-                object_id=case_id,
-                details={"wanted": str(Action.EDIT_CASE)},
-            )
-            raise AccessDenied(_("You may not change cases in this jurisdiction."))
-        if status not in CaseStatus.values:
-            msg = _("Not a valid status.")
-            raise ValidationFailed(msg, field_errors={"status": [msg]})
+        raise AccessDenied(_("You may not change cases in this jurisdiction."))
+    if status not in CaseStatus.values:
+        msg = _("Not a valid status.")
+        raise ValidationFailed(msg, field_errors={"status": [msg]})
+    with transaction.atomic():
+        # Re-read under a row lock: two people changing the same case see each other's change.
+        case = Case.objects.select_for_update().get(pk=found.pk)
         previous = case.status
         if status not in ALLOWED_TRANSITIONS.get(previous, frozenset()):
             msg = _("A case that is “%(old)s” cannot become “%(new)s”.") % {
@@ -183,3 +182,55 @@ def change_case_status(*, acting_user: User, case_id: int, status: str) -> Case:
             details={"changed": ["status"], "from": previous, "to": status},
         )
     return case
+
+
+def open_cases_for_reports(
+    *, reports: Sequence[MissingPersonReport], acting_user: User, batch_size: int = 500
+) -> list[Case]:
+    """Bulk ``open_case_for_report`` for saved reports (demo seeding, bulk imports).
+
+    Sets every field exactly as the single-report function does — type, status, owning unit,
+    jurisdiction, number ``<division code>-<year>-<case id>``, the acting investigator, one OPENED
+    event — but writes no audit entry per case: the caller records one entry for the whole batch.
+    Needs a backend that returns primary keys from bulk inserts (SQLite ≥ 3.35, PostgreSQL).
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        cases = Case.objects.bulk_create(
+            [
+                Case(
+                    number=f"tmp-{report.public_id.hex[:24]}",
+                    case_type=CaseType.MISSING_PERSON,
+                    status=CaseStatus.OPEN,
+                    owning_unit=report.owning_unit,
+                    division=report.division,
+                    missing_report=report,
+                    opened_at=now,
+                )
+                for report in reports
+            ],
+            batch_size=batch_size,
+        )
+        for case, report in zip(cases, reports, strict=True):
+            case.number = f"{report.division.code[:6]}-{now:%Y}-{case.pk:07d}"
+        Case.objects.bulk_update(cases, ["number"], batch_size=batch_size)
+        if acting_user.role == "investigator":
+            through = Case.investigators.through
+            through.objects.bulk_create(
+                [through(case_id=case.pk, user_id=acting_user.pk) for case in cases],
+                batch_size=batch_size,
+            )
+        CaseEvent.objects.bulk_create(
+            [
+                CaseEvent(
+                    case=case,
+                    at=now,
+                    kind=CaseEventKind.OPENED,
+                    actor=acting_user,
+                    summary=f"MP-{report.pk}",
+                )
+                for case, report in zip(cases, reports, strict=True)
+            ],
+            batch_size=batch_size,
+        )
+    return cases
