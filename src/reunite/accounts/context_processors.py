@@ -20,5 +20,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "found": role_allows(user, Action.VIEW_FOUND),
             "cases": role_allows(user, Action.VIEW_CASE),
             "audit": role_allows(user, Action.VIEW_AUDIT),
+            "accounts": role_allows(user, Action.MANAGE_ACCOUNTS),
         }
     }

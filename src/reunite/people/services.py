@@ -840,3 +840,213 @@ def dashboard_counts(*, acting_user: User) -> dict[str, int]:
             visible_cases(acting_user=acting_user).exclude(status__in=["solved", "closed"]).count()
         )
     return counts
+
+
+# --------------------------------------------------------------------------- web pages support
+
+
+def ensure_role(*, acting_user: User, action: Action, object_type: str) -> None:
+    """Refuse (and audit) a user whose role grants ``action`` nowhere, e.g. before a blank form."""
+    _require(acting_user, action, None, object_type=object_type)
+
+
+def get_missing_report_for_edit(*, acting_user: User, report_id: int) -> MissingPersonReport:
+    """Read one report in order to edit it: the user must be allowed to edit it (audited)."""
+    report = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
+    record(
+        actor=acting_user,
+        action=AuditAction.READ,
+        object_type="missing_report",
+        object_id=report.pk,
+        details={"purpose": "edit"},
+    )
+    return report
+
+
+def get_found_person_for_edit(*, acting_user: User, person_id: int) -> FoundPerson:
+    """Read one found person in order to edit the record (audited)."""
+    person = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
+    record(
+        actor=acting_user,
+        action=AuditAction.READ,
+        object_type="found_person",
+        object_id=person.pk,
+        details={"purpose": "edit"},
+    )
+    return person
+
+
+def describe_missing_candidates(
+    *, acting_user: User, candidate_ids: Sequence[int]
+) -> list[MissingPersonReport]:
+    """The probable duplicates named by ``ProbableDuplicate``, to show to the registering user.
+
+    Candidates may lie outside the user's jurisdiction (duplicates are searched province-wide):
+    callers show only non-identifying facts (number, sex, birth year, place and date last seen,
+    owning unit).  Each one shown is audited as a read made for a duplicate check.
+    """
+    reports = list(
+        MissingPersonReport.objects.filter(pk__in=list(candidate_ids))
+        .select_related("last_seen_division", "division", "owning_unit", "case")
+        .order_by("-last_seen_at", "-id")
+    )
+    for report in reports:
+        record(
+            actor=acting_user,
+            action=AuditAction.READ,
+            object_type="missing_report",
+            object_id=report.pk,
+            details={"purpose": "duplicate_check"},
+        )
+    return reports
+
+
+def describe_found_candidates(
+    *, acting_user: User, candidate_ids: Sequence[int]
+) -> list[FoundPerson]:
+    """Like ``describe_missing_candidates``, for persons of unknown origin."""
+    people = list(
+        FoundPerson.objects.filter(pk__in=list(candidate_ids))
+        .select_related("found_division", "division", "owning_unit")
+        .order_by("-found_on", "-id")
+    )
+    for person in people:
+        record(
+            actor=acting_user,
+            action=AuditAction.READ,
+            object_type="found_person",
+            object_id=person.pk,
+            details={"purpose": "duplicate_check"},
+        )
+    return people
+
+
+@dataclass(frozen=True)
+class DivisionHit:
+    """One division offered by the division picker."""
+
+    code: str
+    name: str
+    name_latin: str
+    level: int
+    full_name: str
+
+
+DIVISION_SEARCH_LIMIT = 20
+
+
+def division_full_names(divisions: Sequence[Division]) -> dict[str, str]:
+    """``Division.full_name`` for many divisions at once (one query), keyed by code."""
+    codes = {c for d in divisions for c in d.path.strip("/").split("/") if c}
+    names = {
+        code: (name, level)
+        for code, name, level in Division.objects.filter(code__in=codes).values_list(
+            "code", "name", "level"
+        )
+    }
+    result: dict[str, str] = {}
+    for d in divisions:
+        parts: list[str] = []
+        for code in d.path.strip("/").split("/"):
+            if code not in names:
+                continue
+            name, level = names[code]
+            if level != 0 and (not parts or parts[-1] != name):
+                parts.append(name)
+        result[d.code] = " ".join(parts)
+    return result
+
+
+def search_divisions(*, query: str, limit: int = DIVISION_SEARCH_LIMIT) -> list[DivisionHit]:
+    """Divisions whose name, Latin name (spaces ignored) or code prefix matches ``query``.
+
+    Shallower levels first (province, city, county), then by code; at most ``limit``.  The tree is
+    public reference data, so the search is not audited.
+    """
+    text = query.strip()[:50]
+    if not text:
+        return []
+    latin = "".join(text.split())
+    q = Q(name__contains=text) | Q(name_latin__icontains=latin)
+    if text.isdigit():
+        q |= Q(code__startswith=text)
+    found = list(Division.objects.filter(q).order_by("level", "code")[:limit])
+    full = division_full_names(found)
+    return [
+        DivisionHit(
+            code=d.code,
+            name=d.name,
+            name_latin=d.name_latin,
+            level=d.level,
+            full_name=full[d.code],
+        )
+        for d in found
+    ]
+
+
+# --------------------------------------------------------------------------- adding photos
+
+
+def add_missing_report_photos(
+    *, acting_user: User, report_id: int, photos: Sequence[UploadedFile]
+) -> list[PersonPhoto]:
+    """Add photos to a report the user may edit, without touching its other fields (audited)."""
+    from reunite.cases.models import CaseEventKind
+    from reunite.cases.services import add_event
+
+    report = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
+    if not photos:
+        msg = _("Choose at least one photo.")
+        raise ValidationFailed(msg, field_errors={"photos": [msg]})
+    saved: list[PersonPhoto] = []
+    try:
+        with transaction.atomic():
+            saved = _store_photos(
+                acting_user, photos, existing=report.photos.count(), missing_report=report
+            )
+            case = getattr(report, "case", None)
+            if case is not None:
+                add_event(
+                    case=case,
+                    kind=CaseEventKind.REPORT_UPDATED,
+                    acting_user=acting_user,
+                    summary="photos",
+                )
+            record(
+                actor=acting_user,
+                action=AuditAction.UPDATE,
+                object_type="missing_report",
+                object_id=report.pk,
+                details={"changed": [], "photos_added": len(saved)},
+            )
+    except Exception:
+        _cleanup_files_on_rollback(saved)
+        raise
+    return saved
+
+
+def add_found_person_photos(
+    *, acting_user: User, person_id: int, photos: Sequence[UploadedFile]
+) -> list[PersonPhoto]:
+    """Add photos to a person of unknown origin the user may edit (audited)."""
+    person = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
+    if not photos:
+        msg = _("Choose at least one photo.")
+        raise ValidationFailed(msg, field_errors={"photos": [msg]})
+    saved: list[PersonPhoto] = []
+    try:
+        with transaction.atomic():
+            saved = _store_photos(
+                acting_user, photos, existing=person.photos.count(), found_person=person
+            )
+            record(
+                actor=acting_user,
+                action=AuditAction.UPDATE,
+                object_type="found_person",
+                object_id=person.pk,
+                details={"changed": [], "photos_added": len(saved)},
+            )
+    except Exception:
+        _cleanup_files_on_rollback(saved)
+        raise
+    return saved
