@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -42,13 +43,11 @@ def clean_photo(upload: UploadedFile, *, field: str = "photo") -> CleanPhoto:
     """Check an upload by content and return a metadata-free copy; ``ValidationFailed`` if not."""
     size = upload.size or 0
     if size > settings.PHOTO_MAX_BYTES:
-        limit_mb = settings.PHOTO_MAX_BYTES / (1024 * 1024)
-        raise ValidationFailed(
-            _("The photo is too large (limit %(mb).0f MB).") % {"mb": limit_mb},
-            field_errors={
-                field: [_("The photo is too large (limit %(mb).0f MB).") % {"mb": limit_mb}]
-            },
-        )
+        too_large = _("The photo is too large (%(size)s; the limit is %(limit)s).") % {
+            "size": filesizeformat(size),
+            "limit": filesizeformat(settings.PHOTO_MAX_BYTES),
+        }
+        raise ValidationFailed(too_large, field_errors={field: [too_large]})
     data = upload.read()
     not_image = _("This file is not a JPEG, PNG or WebP image.")
     try:

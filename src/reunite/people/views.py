@@ -1,0 +1,462 @@
+"""Web pages of the people registry: lists, forms, detail pages, photos, the division picker.
+
+Views stay thin: a form parses the request into a ``*Data`` or ``*Filters`` object, a service
+decides, and the domain exceptions become responses (``AccessDenied`` → 403,
+``NotFound`` → 404, ``ValidationFailed`` → errors next to the fields, ``ProbableDuplicate`` →
+the form again with the candidates to choose from).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from reunite.accounts.models import User
+from reunite.accounts.permissions import Action, can
+from reunite.core.errors import AccessDenied, NotFound, ProbableDuplicate, ValidationFailed
+from reunite.people import services
+from reunite.people.forms import (
+    FoundFilterForm,
+    FoundPersonForm,
+    MissingFilterForm,
+    MissingReportForm,
+    RelativeFormSet,
+    put_errors,
+    relatives_from,
+)
+from reunite.people.models import FoundPerson, MissingPersonReport
+
+PAGE_SIZE = 50
+RELATIVES_PREFIX = "relatives"
+
+View = Callable[..., HttpResponse]
+
+
+def registry_view(view: View) -> View:
+    """Sign-in required; the services' ``AccessDenied``/``NotFound`` become 403/404."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except AccessDenied as exc:
+            raise PermissionDenied(exc.message) from exc
+        except NotFound as exc:
+            raise Http404(exc.message) from exc
+
+    return login_required(wrapped)
+
+
+def _acting_user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") is None
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """What the duplicate warning shows of one candidate: no names, nothing identifying."""
+
+    id: int
+    label: str
+    case_number: str
+    sex: str
+    born: str
+    place: str
+    date: dt.date | dt.datetime
+    unit: str
+    url: str | None
+
+
+def _missing_candidates(user: User, ids: Sequence[int]) -> list[CandidateRow]:
+    rows = []
+    for r in services.describe_missing_candidates(acting_user=user, candidate_ids=ids):
+        case = getattr(r, "case", None)
+        rows.append(
+            CandidateRow(
+                id=r.pk,
+                label=str(r),
+                case_number=case.number if case is not None else "",
+                sex=r.get_sex_display(),
+                born=_("born %(year)d") % {"year": r.birth_year} if r.birth_year else "",
+                place=", ".join(p for p in (r.last_seen_division.name, r.last_seen_place) if p),
+                date=r.last_seen_at,
+                unit=r.owning_unit.name,
+                url=(
+                    reverse("people:missing_detail", args=[r.pk])
+                    if can(user, Action.VIEW_MISSING, r.division)
+                    else None
+                ),
+            )
+        )
+    return rows
+
+
+def _found_candidates(user: User, ids: Sequence[int]) -> list[CandidateRow]:
+    rows = []
+    for p in services.describe_found_candidates(acting_user=user, candidate_ids=ids):
+        rows.append(
+            CandidateRow(
+                id=p.pk,
+                label=str(p),
+                case_number="",
+                sex=p.get_sex_display(),
+                born=_("aged %(lo)d–%(hi)d") % {"lo": p.age_min, "hi": p.age_max},
+                place=", ".join(x for x in (p.found_division.name, p.found_place) if x),
+                date=p.found_on,
+                unit=p.owning_unit.name,
+                url=(
+                    reverse("people:found_detail", args=[p.pk])
+                    if can(user, Action.VIEW_FOUND, p.division)
+                    else None
+                ),
+            )
+        )
+    return rows
+
+
+def _jurisdiction_message(user: User) -> str:
+    area = user.jurisdiction.name if user.jurisdiction is not None else "—"
+    return _(
+        "You may register and edit records only for places in your jurisdiction (%(area)s). "
+        "Ask the responsible unit for that place, or a supervisor, to register it."
+    ) % {"area": area}
+
+
+# --------------------------------------------------------------------------- missing reports
+
+
+def _age_now(birth_year: int | None) -> int | None:
+    return timezone.localdate().year - birth_year if birth_year else None
+
+
+def _page(request: HttpRequest, qs: Any) -> Page[Any]:
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@require_GET
+@registry_view
+def missing_list(request: HttpRequest) -> HttpResponse:
+    user = _acting_user(request)
+    form = MissingFilterForm(request.GET)
+    page: Page[Any] | None = None
+    if form.is_valid():
+        page = _page(request, services.search_missing(acting_user=user, filters=form.to_filters()))
+    else:
+        services.ensure_role(
+            acting_user=user, action=Action.VIEW_MISSING, object_type="missing_report"
+        )
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [(r, _age_now(r.birth_year)) for r in page] if page else [],
+        "nav_section": "missing",
+        "can_create": can(user, Action.EDIT_MISSING),
+    }
+    template = "people/_missing_results.html" if _is_htmx(request) else "people/missing_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+@registry_view
+def missing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _acting_user(request)
+    report = services.get_missing_report(acting_user=user, report_id=pk)
+    context = {
+        "report": report,
+        "case": getattr(report, "case", None),
+        "photos": list(report.photos.all()),
+        "relatives": list(report.relatives.all()),
+        "linked": list(report.linked_reports.order_by("pk")),
+        "division_full_name": report.last_seen_division.full_name,
+        "age_now": _age_now(report.birth_year),
+        "can_edit": can(user, Action.EDIT_MISSING, report.division),
+        "nav_section": "missing",
+    }
+    return render(request, "people/missing_detail.html", context)
+
+
+def _render_missing_form(
+    request: HttpRequest,
+    form: MissingReportForm,
+    formset: Any,
+    *,
+    report: MissingPersonReport | None = None,
+    candidates: Sequence[CandidateRow] = (),
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "formset": formset,
+        "report": report,
+        "candidates": candidates,
+        "files_dropped": bool(request.FILES.getlist("photos")),
+        "nav_section": "missing",
+    }
+    return render(request, "people/missing_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@registry_view
+def missing_create(request: HttpRequest) -> HttpResponse:
+    user = _acting_user(request)
+    services.ensure_role(acting_user=user, action=Action.EDIT_MISSING, object_type="missing_report")
+    if request.method != "POST":
+        return _render_missing_form(
+            request, MissingReportForm(), RelativeFormSet(prefix=RELATIVES_PREFIX)
+        )
+    form = MissingReportForm(request.POST, request.FILES)
+    formset = RelativeFormSet(request.POST, prefix=RELATIVES_PREFIX)
+    if not (form.is_valid() & formset.is_valid()):  # both validated: all errors at once
+        return _render_missing_form(request, form, formset)
+    relatives, rows = relatives_from(formset)
+    data = form.to_data(relatives)
+    if form.both_duplicate_answers():
+        candidates = _missing_candidates(user, services.find_duplicate_reports(data))
+        return _render_missing_form(request, form, formset, candidates=candidates)
+    try:
+        report = services.create_missing_report(
+            acting_user=user,
+            data=data,
+            photos=form.cleaned_data["photos"],
+            confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+            link_to=form.cleaned_data["link_to"],
+        )
+    except ProbableDuplicate as exc:
+        return _render_missing_form(
+            request, form, formset, candidates=_missing_candidates(user, exc.candidates)
+        )
+    except ValidationFailed as exc:
+        put_errors(form, exc.field_errors, formset=formset, relative_rows=rows)
+        candidates = []
+        if "link_to" in exc.field_errors:
+            candidates = _missing_candidates(user, services.find_duplicate_reports(data))
+        return _render_missing_form(request, form, formset, candidates=candidates)
+    except AccessDenied:
+        form.add_error("last_seen_division", _jurisdiction_message(user))
+        return _render_missing_form(request, form, formset, status=403)
+    case = getattr(report, "case", None)
+    messages.success(
+        request,
+        _("Report %(report)s saved; case %(case)s opened.")
+        % {"report": report, "case": case.number if case is not None else "—"},
+    )
+    return redirect("people:missing_detail", pk=report.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@registry_view
+def missing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _acting_user(request)
+    report = services.get_missing_report_for_edit(acting_user=user, report_id=pk)
+    if request.method != "POST":
+        initial_relatives = [
+            {"name": r.name, "relationship": r.relationship, "contact": r.contact}
+            for r in report.relatives.order_by("pk")
+        ]
+        return _render_missing_form(
+            request,
+            MissingReportForm(initial=MissingReportForm.initial_from(report)),
+            RelativeFormSet(initial=initial_relatives, prefix=RELATIVES_PREFIX),
+            report=report,
+        )
+    form = MissingReportForm(request.POST, request.FILES)
+    formset = RelativeFormSet(request.POST, prefix=RELATIVES_PREFIX)
+    if not (form.is_valid() & formset.is_valid()):
+        return _render_missing_form(request, form, formset, report=report)
+    relatives, rows = relatives_from(formset)
+    try:
+        services.update_missing_report(
+            acting_user=user,
+            report_id=pk,
+            data=form.to_data(relatives),
+            photos=form.cleaned_data["photos"],
+        )
+    except ValidationFailed as exc:
+        put_errors(form, exc.field_errors, formset=formset, relative_rows=rows)
+        return _render_missing_form(request, form, formset, report=report)
+    except AccessDenied:
+        form.add_error("last_seen_division", _jurisdiction_message(user))
+        return _render_missing_form(request, form, formset, report=report, status=403)
+    messages.success(request, _("Report %(report)s saved.") % {"report": report})
+    return redirect("people:missing_detail", pk=pk)
+
+
+# --------------------------------------------------------------------------- found persons
+
+
+@require_GET
+@registry_view
+def found_list(request: HttpRequest) -> HttpResponse:
+    user = _acting_user(request)
+    form = FoundFilterForm(request.GET)
+    page: Page[Any] | None = None
+    if form.is_valid():
+        page = _page(request, services.search_found(acting_user=user, filters=form.to_filters()))
+    else:
+        services.ensure_role(acting_user=user, action=Action.VIEW_FOUND, object_type="found_person")
+    context = {
+        "form": form,
+        "page": page,
+        "nav_section": "found",
+        "can_create": can(user, Action.EDIT_FOUND),
+    }
+    template = "people/_found_results.html" if _is_htmx(request) else "people/found_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+@registry_view
+def found_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _acting_user(request)
+    person = services.get_found_person(acting_user=user, person_id=pk)
+    context = {
+        "person": person,
+        "photos": list(person.photos.all()),
+        "linked": list(person.linked_records.order_by("pk")),
+        "division_full_name": person.found_division.full_name,
+        "can_edit": can(user, Action.EDIT_FOUND, person.division),
+        "nav_section": "found",
+    }
+    return render(request, "people/found_detail.html", context)
+
+
+def _render_found_form(
+    request: HttpRequest,
+    form: FoundPersonForm,
+    *,
+    person: FoundPerson | None = None,
+    candidates: Sequence[CandidateRow] = (),
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "person": person,
+        "candidates": candidates,
+        "files_dropped": bool(request.FILES.getlist("photos")),
+        "nav_section": "found",
+    }
+    return render(request, "people/found_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@registry_view
+def found_create(request: HttpRequest) -> HttpResponse:
+    user = _acting_user(request)
+    services.ensure_role(acting_user=user, action=Action.EDIT_FOUND, object_type="found_person")
+    if request.method != "POST":
+        return _render_found_form(request, FoundPersonForm(user=user))
+    form = FoundPersonForm(request.POST, request.FILES, user=user)
+    if not form.is_valid():
+        return _render_found_form(request, form)
+    data = form.to_data()
+    if form.both_duplicate_answers():
+        candidates = _found_candidates(user, services.find_duplicate_found(data))
+        return _render_found_form(request, form, candidates=candidates)
+    try:
+        person = services.create_found_person(
+            acting_user=user,
+            data=data,
+            photos=form.cleaned_data["photos"],
+            confirm_not_duplicate=form.cleaned_data["confirm_not_duplicate"],
+            link_to=form.cleaned_data["link_to"],
+        )
+    except ProbableDuplicate as exc:
+        return _render_found_form(request, form, candidates=_found_candidates(user, exc.candidates))
+    except ValidationFailed as exc:
+        put_errors(form, exc.field_errors)
+        candidates = []
+        if "link_to" in exc.field_errors:
+            candidates = _found_candidates(user, services.find_duplicate_found(data))
+        return _render_found_form(request, form, candidates=candidates)
+    except AccessDenied:
+        form.add_error("found_division", _jurisdiction_message(user))
+        return _render_found_form(request, form, status=403)
+    messages.success(request, _("Record %(record)s saved.") % {"record": person})
+    return redirect("people:found_detail", pk=person.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@registry_view
+def found_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _acting_user(request)
+    person = services.get_found_person_for_edit(acting_user=user, person_id=pk)
+    if request.method != "POST":
+        form = FoundPersonForm(initial=FoundPersonForm.initial_from(person), user=user)
+        return _render_found_form(request, form, person=person)
+    form = FoundPersonForm(request.POST, request.FILES, user=user)
+    if not form.is_valid():
+        return _render_found_form(request, form, person=person)
+    try:
+        services.update_found_person(
+            acting_user=user,
+            person_id=pk,
+            data=form.to_data(),
+            photos=form.cleaned_data["photos"],
+        )
+    except ValidationFailed as exc:
+        put_errors(form, exc.field_errors)
+        return _render_found_form(request, form, person=person)
+    except AccessDenied:
+        form.add_error("found_division", _jurisdiction_message(user))
+        return _render_found_form(request, form, person=person, status=403)
+    messages.success(request, _("Record %(record)s saved.") % {"record": person})
+    return redirect("people:found_detail", pk=pk)
+
+
+# --------------------------------------------------------------------------- photos, divisions
+
+
+@require_GET
+@registry_view
+def photo(request: HttpRequest, uuid: UUID) -> HttpResponse:
+    """The image bytes of one photo, for a user allowed to see its person (audited)."""
+    item = services.get_photo(acting_user=_acting_user(request), photo_uuid=str(uuid))
+    try:
+        with item.image.open("rb") as handle:
+            content = handle.read()
+    except FileNotFoundError as exc:
+        raise Http404(_("The photo file is missing.")) from exc
+    response = HttpResponse(content, content_type=item.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@login_required
+def division_search(request: HttpRequest) -> HttpResponse:
+    """Divisions matching ``q`` (or the parameter named by ``field``, as htmx sends it).
+
+    An htmx request gets ``<option>`` elements for the input's ``<datalist>``; anything else gets
+    JSON: ``{"results": [{"code", "name", "name_latin", "level", "full_name"}, ...]}``.
+    """
+    field = request.GET.get("field", "q")
+    query = request.GET.get("q") or request.GET.get(field, "")
+    hits = services.search_divisions(query=query)
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "people/_division_options.html", {"hits": hits})
+    return JsonResponse({"results": [asdict(h) for h in hits]})
