@@ -468,7 +468,11 @@ def list_users(*, acting_user: User, filters: UserFilters) -> QuerySet[User]:
     if filters.role:
         qs = qs.filter(role=filters.role)
     if filters.organisation_id is not None:
-        qs = qs.filter(organisation_id=filters.organisation_id)
+        qs = (
+            qs.filter(organisation_id=filters.organisation_id)
+            if _valid_id(filters.organisation_id)
+            else qs.none()
+        )
     if filters.active is not None:
         qs = qs.filter(is_active=filters.active)
     used = [k for k, v in vars(filters).items() if v not in ("", None)]
