@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -61,7 +62,7 @@ class Division(models.Model):
             # Municipalities repeat their name at province and city level: say it once.
             if d.level != DivisionLevel.NATION and (not names or names[-1] != d.name):
                 names.append(d.name)
-        return " ".join(names)
+        return " ".join(names) or self.name
 
 
 class OrganisationKind(models.TextChoices):
@@ -124,6 +125,9 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="unique_username_ignoring_case")
+        ]
 
     @property
     def jurisdiction(self) -> Division | None:
