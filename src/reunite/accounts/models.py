@@ -57,12 +57,20 @@ class Division(models.Model):
 
     @property
     def full_name(self) -> str:
-        names: list[str] = []
-        for d in self.ancestors():
-            # Municipalities repeat their name at province and city level: say it once.
-            if d.level != DivisionLevel.NATION and (not names or names[-1] != d.name):
-                names.append(d.name)
-        return " ".join(names) or self.name
+        return compose_full_name([(d.name, d.level) for d in self.ancestors()])
+
+
+def compose_full_name(chain: list[tuple[str, int]]) -> str:
+    """ "Province City County" from the (name, level) chain root-first.
+
+    The nation is left out unless it is the whole chain; municipalities, which repeat their name
+    at province and city level, are named once.
+    """
+    names: list[str] = []
+    for name, level in chain:
+        if level != DivisionLevel.NATION and (not names or names[-1] != name):
+            names.append(name)
+    return " ".join(names) or (chain[-1][0] if chain else "")
 
 
 class OrganisationKind(models.TextChoices):

@@ -18,7 +18,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from reunite.accounts.models import Division, Organisation, OrganisationKind, User
+from reunite.accounts.models import (
+    Division,
+    Organisation,
+    OrganisationKind,
+    User,
+    compose_full_name,
+)
 from reunite.accounts.permissions import Action, can, role_allows, scope_q
 from reunite.accounts.services import division_contains_point, valid_coordinates
 from reunite.audit.models import AuditAction
@@ -944,17 +950,12 @@ def division_full_names(divisions: Sequence[Division]) -> dict[str, str]:
             "code", "name", "level"
         )
     }
-    result: dict[str, str] = {}
-    for d in divisions:
-        parts: list[str] = []
-        for code in d.path.strip("/").split("/"):
-            if code not in names:
-                continue
-            name, level = names[code]
-            if level != 0 and (not parts or parts[-1] != name):
-                parts.append(name)
-        result[d.code] = " ".join(parts)
-    return result
+    return {
+        d.code: compose_full_name(
+            [names[code] for code in d.path.strip("/").split("/") if code in names]
+        )
+        for d in divisions
+    }
 
 
 def search_divisions(*, query: str, limit: int = DIVISION_SEARCH_LIMIT) -> list[DivisionHit]:
