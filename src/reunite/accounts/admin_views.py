@@ -7,17 +7,14 @@ domain exceptions become responses (``AccessDenied`` → 403, ``NotFound`` → 4
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -35,35 +32,13 @@ from reunite.accounts.admin_forms import (
     UserCreateForm,
     put_errors,
 )
-from reunite.accounts.models import Division, Organisation, Role, User
-from reunite.core.errors import AccessDenied, NotFound, ValidationFailed
+from reunite.accounts.models import Division, Organisation, Role
+from reunite.core.errors import ValidationFailed
+from reunite.core.web import acting_user, domain_view
 
 PAGE_SIZE = 50
 HTTP_UNPROCESSABLE = 422
 NAV_SECTION = "accounts"
-
-View = Callable[..., HttpResponse]
-
-
-def manage_view(view: View) -> View:
-    """Sign-in required; the services' ``AccessDenied``/``NotFound`` become 403/404."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except AccessDenied as exc:
-            raise PermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return login_required(wrapped)
-
-
-def _acting_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _show_errors(form: Form, exc: ValidationFailed) -> None:
@@ -86,10 +61,10 @@ def _role_rules() -> list[str]:
 # --------------------------------------------------------------------------- units
 
 
-@manage_view
+@domain_view
 @require_GET
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    units = services.list_organisations(acting_user=_acting_user(request))
+    units = services.list_organisations(acting_user=acting_user(request))
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -98,10 +73,10 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manage_view
+@domain_view
 @require_http_methods(["GET", "POST"])
 def organisation_create(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     services.require_account_manager(acting_user=user, object_type=services.ORGANISATION_OBJECT)
     status = 200
     if request.method == "POST":
@@ -125,10 +100,10 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manage_view
+@domain_view
 @require_http_methods(["GET", "POST"])
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     status = 200
     if request.method == "POST":
         form = OrganisationRenameForm(request.POST)
@@ -171,10 +146,10 @@ def _digits(params: QueryDict, name: str) -> int | None:
 ACTIVE_FILTERS = {"yes": True, "no": False}
 
 
-@manage_view
+@domain_view
 @require_GET
 def user_list(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     role = request.GET.get("role", "")
     active = request.GET.get("active", "")
     # Unknown values mean "any" (a stale link or a hand-edited address must not break the page).
@@ -200,11 +175,11 @@ def user_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@manage_view
+@domain_view
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     services.require_account_manager(acting_user=user, object_type=services.USER_OBJECT)
     choices = services.organisation_choices(acting_user=user)
     status = 200
@@ -246,7 +221,7 @@ def _user_detail_response(
     password_form: PasswordResetForm | None = None,
     active_errors: list[str] | None = None,
 ) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     target = services.get_managed_user(acting_user=user, user_id=pk)
     choices = services.organisation_choices(acting_user=user)
     if assignment_form is None:
@@ -276,16 +251,16 @@ def _user_detail_response(
     )
 
 
-@manage_view
+@domain_view
 @require_GET
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _user_detail_response(request, pk)
 
 
-@manage_view
+@domain_view
 @require_POST
 def user_assignment(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     services.require_account_manager(
         acting_user=user, object_type=services.USER_OBJECT, object_id=pk
     )
@@ -302,10 +277,10 @@ def user_assignment(request: HttpRequest, pk: int) -> HttpResponse:
     return _user_detail_response(request, pk, assignment_form=form)
 
 
-@manage_view
+@domain_view
 @require_POST
 def user_active(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     form = UserActiveForm(request.POST)
     if not form.is_valid():
         return _user_detail_response(
@@ -322,11 +297,11 @@ def user_active(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("accounts:user_detail", pk=pk)
 
 
-@manage_view
+@domain_view
 @sensitive_post_parameters("password1", "password2")
 @require_POST
 def user_password(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     form = PasswordResetForm(request.POST)
     if form.is_valid():
         try:
@@ -347,7 +322,7 @@ def user_password(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def my_account(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     jurisdiction = user.jurisdiction
     unit: Organisation | None = user.organisation
     return render(
@@ -370,7 +345,7 @@ class OwnPasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        services.record_own_password_change(acting_user=_acting_user(self.request))
+        services.record_own_password_change(acting_user=acting_user(self.request))
         messages.success(self.request, _("Your password was changed."))
         return response
 

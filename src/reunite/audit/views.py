@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from reunite.accounts.models import User
 from reunite.audit.models import AuditAction
 from reunite.audit.services import AuditFilters, known_object_types, list_entries, verify
-from reunite.core.errors import AccessDenied
+from reunite.core.web import acting_user, domain_view
 
 PAGE_SIZE = 50
 
 
-@login_required
+@domain_view
 @require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     action = request.GET.get("action", "")
     object_type = request.GET.get("type", "")
     # Unknown values mean "any" (a stale link or a hand-edited address must not break the page).
@@ -29,10 +26,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         action=action if action in AuditAction.values else "",
         object_type=object_type if object_type in object_types else "",
     )
-    try:
-        entries = list_entries(acting_user=user, filters=filters)
-    except AccessDenied as exc:
-        raise PermissionDenied(exc.message) from exc
+    entries = list_entries(acting_user=user, filters=filters)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -43,6 +37,6 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": filters,
             "action_choices": AuditAction.choices,
-            "object_types": object_types,
+            "object_type_choices": [(name, name) for name in object_types],
         },
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -25,7 +23,8 @@ from reunite.cases.services import (
     get_case,
     list_cases,
 )
-from reunite.core.errors import AccessDenied, NotFound, ValidationFailed
+from reunite.core.errors import ValidationFailed
+from reunite.core.web import acting_user, domain_view
 
 PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest primary key the databases hold; larger ids are simply not found
@@ -43,18 +42,15 @@ def _choice(params: QueryDict, name: str, choices: Sequence[tuple[str, object]])
     return value if value in {c[0] for c in choices} else ""
 
 
-@login_required
+@domain_view
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     filters = CaseFilters(
         status=_choice(request.GET, "status", STATUS_CHOICES),
         case_type=_choice(request.GET, "type", CaseType.choices),
     )
-    try:
-        cases = list_cases(acting_user=user, filters=filters)
-    except AccessDenied as exc:
-        raise PermissionDenied(exc.message) from exc
+    cases = list_cases(acting_user=user, filters=filters)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -95,31 +91,22 @@ def _detail_context(user: User, case: Case) -> dict[str, object]:
     }
 
 
-@login_required
+@domain_view
 @require_http_methods(["GET", "POST"])
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = acting_user(request)
     if pk > MAX_ID:
         raise Http404(_("No such case."))
     status_errors: list[str] = []
     if request.method == "POST":
         try:
             change_case_status(acting_user=user, case_id=pk, status=request.POST.get("status", ""))
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-        except AccessDenied as exc:
-            raise PermissionDenied(exc.message) from exc
         except ValidationFailed as exc:
             status_errors = exc.field_errors.get("status", [exc.message])
         else:
             messages.success(request, _("The case status was changed."))
             return redirect("cases:detail", pk=pk)
-    try:
-        case = get_case(acting_user=user, case_id=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except AccessDenied as exc:
-        raise PermissionDenied(exc.message) from exc
+    case = get_case(acting_user=user, case_id=pk)
     context = _detail_context(user, case)
     context["status_errors"] = status_errors
     return render(

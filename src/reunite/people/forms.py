@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import fields
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -212,6 +213,27 @@ def put_errors(
             form.add_error(target, message)
 
 
+Shape = TypeVar("Shape", MissingReportData, FoundPersonData)
+
+
+def data_from(cleaned: dict[str, Any], shape: type[Shape], **given: Any) -> Shape:
+    """A service's ``*Data`` shape: each field from the cleaned field of that name, or ``given``."""
+    values = {f.name: cleaned[f.name] for f in fields(shape) if f.name not in given}
+    return shape(**values, **given)
+
+
+def initial_from(record: Any, shape: type[Shape]) -> dict[str, Any]:
+    """A form's initial values: the record's value of each field of ``shape`` (not relatives)."""
+    return {f.name: getattr(record, f.name) for f in fields(shape) if f.name != "relatives"}
+
+
+def photos_field() -> MultiplePhotoField:
+    return MultiplePhotoField(
+        label=_("Photos"),
+        help_text=_("JPEG, PNG or WebP; at most %(n)d per person.") % {"n": MAX_PHOTOS_PER_RECORD},
+    )
+
+
 class DuplicateChoiceMixin(RegistryForm):
     """The two answers to a probable-duplicate warning: link to a candidate, or say it is not."""
 
@@ -328,56 +350,14 @@ class MissingReportForm(DuplicateChoiceMixin):
     circumstances = forms.CharField(
         label=_("Circumstances"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    photos = MultiplePhotoField(
-        label=_("Photos"),
-        help_text=_("JPEG, PNG or WebP; at most %(n)d per person.") % {"n": MAX_PHOTOS_PER_RECORD},
-    )
+    photos = photos_field()
 
     def to_data(self, relatives: list[RelativeData]) -> MissingReportData:
-        c = self.cleaned_data
-        return MissingReportData(
-            full_name=c["full_name"],
-            sex=c["sex"],
-            last_seen_at=c["last_seen_at"],
-            last_seen_division=c["last_seen_division"],
-            name_pinyin=c["name_pinyin"],
-            other_names=c["other_names"],
-            id_number=c["id_number"],
-            date_of_birth=c["date_of_birth"],
-            age_at_disappearance=c["age_at_disappearance"],
-            height_cm=c["height_cm"],
-            build=c["build"],
-            distinguishing_marks=c["distinguishing_marks"],
-            language_dialect=c["language_dialect"],
-            last_seen_latitude=c["last_seen_latitude"],
-            last_seen_longitude=c["last_seen_longitude"],
-            last_seen_place=c["last_seen_place"],
-            circumstances=c["circumstances"],
-            relatives=relatives,
-        )
+        return data_from(self.cleaned_data, MissingReportData, relatives=relatives)
 
     @staticmethod
     def initial_from(report: Any) -> dict[str, Any]:
-        names = [
-            "full_name",
-            "name_pinyin",
-            "other_names",
-            "id_number",
-            "sex",
-            "date_of_birth",
-            "age_at_disappearance",
-            "height_cm",
-            "build",
-            "distinguishing_marks",
-            "language_dialect",
-            "last_seen_at",
-            "last_seen_division",
-            "last_seen_latitude",
-            "last_seen_longitude",
-            "last_seen_place",
-            "circumstances",
-        ]
-        return {name: getattr(report, name) for name in names}
+        return initial_from(report, MissingReportData)
 
 
 def relatives_from(formset: forms.BaseFormSet[Any]) -> tuple[list[RelativeData], list[int]]:
@@ -464,10 +444,7 @@ class FoundPersonForm(DuplicateChoiceMixin):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    photos = MultiplePhotoField(
-        label=_("Photos"),
-        help_text=_("JPEG, PNG or WebP; at most %(n)d per person.") % {"n": MAX_PHOTOS_PER_RECORD},
-    )
+    photos = photos_field()
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -476,33 +453,11 @@ class FoundPersonForm(DuplicateChoiceMixin):
         field.queryset = institutions_for(user)
 
     def to_data(self) -> FoundPersonData:
-        c = self.cleaned_data
-        return FoundPersonData(
-            category=c["category"],
-            sex=c["sex"],
-            found_on=c["found_on"],
-            found_division=c["found_division"],
-            age_min=c["age_min"],
-            age_max=c["age_max"],
-            found_latitude=c["found_latitude"],
-            found_longitude=c["found_longitude"],
-            found_place=c["found_place"],
-            institution=c["institution"],
-            held_place=c["held_place"],
-            height_cm=c["height_cm"],
-            build=c["build"],
-            description=c["description"],
-            distinguishing_marks=c["distinguishing_marks"],
-            language_dialect=c["language_dialect"],
-            given_name=c["given_name"],
-            given_name_pinyin=c["given_name_pinyin"],
-            given_places=c["given_places"],
-        )
+        return data_from(self.cleaned_data, FoundPersonData)
 
     @staticmethod
     def initial_from(person: Any) -> dict[str, Any]:
-        names = [f for f in FoundPersonData.__dataclass_fields__]
-        return {name: getattr(person, name) for name in names}
+        return initial_from(person, FoundPersonData)
 
 
 # --------------------------------------------------------------------------- list filters
@@ -527,6 +482,14 @@ class _ListFilterForm(RegistryForm):
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
+    # The labels of the date range and division fields, as each list means them.
+    place_labels: dict[str, Any] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in self.place_labels.items():
+            self.fields[name].label = label
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         for name in ("age_from", "age_to"):
@@ -550,11 +513,11 @@ class MissingFilterForm(_ListFilterForm):
         label=_("Status"), required=False, choices=_blank_first(MissingStatus.choices)
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["date_from"].label = _("Last seen from")
-        self.fields["date_to"].label = _("Last seen to")
-        self.fields["division"].label = _("Last seen in (division)")
+    place_labels = {
+        "date_from": _("Last seen from"),
+        "date_to": _("Last seen to"),
+        "division": _("Last seen in (division)"),
+    }
 
     def to_filters(self) -> MissingFilters:
         c = self.cleaned_data
@@ -578,11 +541,11 @@ class FoundFilterForm(_ListFilterForm):
         label=_("Status"), required=False, choices=_blank_first(FoundStatus.choices)
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["date_from"].label = _("Found from")
-        self.fields["date_to"].label = _("Found to")
-        self.fields["division"].label = _("Found in (division)")
+    place_labels = {
+        "date_from": _("Found from"),
+        "date_to": _("Found to"),
+        "division": _("Found in (division)"),
+    }
 
     def to_filters(self) -> FoundFilters:
         c = self.cleaned_data

@@ -8,9 +8,10 @@ nothing behind (no half-saved report, no orphan photo).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -395,24 +396,192 @@ def _save_photo(acting_user: User, clean: Any, **owner: Any) -> PersonPhoto:
     return photo
 
 
-def _cleanup_files_on_rollback(photos: list[PersonPhoto]) -> None:
-    for p in photos:
-        p.image.delete(save=False)
+# --------------------------------------------------------------------------- shared mechanics
+
+MISSING_TYPE = "missing_report"
+FOUND_TYPE = "found_person"
+_MISSING_FIELDS = tuple(f.name for f in fields(MissingReportData) if f.name != "relatives")
+_FOUND_FIELDS = tuple(f.name for f in fields(FoundPersonData))
+
+# A person record of either kind: a missing-person report or a person of unknown origin.
+Person = TypeVar("Person", MissingPersonReport, FoundPerson)
+
+
+def _object_type(person: MissingPersonReport | FoundPerson) -> str:
+    return MISSING_TYPE if isinstance(person, MissingPersonReport) else FOUND_TYPE
+
+
+def _photo_owner(person: MissingPersonReport | FoundPerson) -> dict[str, Any]:
+    """The ``PersonPhoto`` foreign key that points at ``person``."""
+    if isinstance(person, MissingPersonReport):
+        return {"missing_report": person}
+    return {"found_person": person}
+
+
+def _snapshot(person: MissingPersonReport | FoundPerson, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(person, name) for name in names}
+
+
+def _changed(before: dict[str, Any], person: MissingPersonReport | FoundPerson) -> list[str]:
+    return sorted(k for k, v in before.items() if getattr(person, k) != v)
+
+
+def _screen_duplicates(
+    duplicates: list[int],
+    *,
+    link_to: int | None,
+    confirm_not_duplicate: bool,
+    not_a_candidate: str,
+    probable: str,
+) -> None:
+    """Refuse a link to a non-candidate, and a probable duplicate the user has not settled."""
+    if link_to is not None and link_to not in duplicates:
+        raise ValidationFailed(
+            not_a_candidate, field_errors={"link_to": [_("Not a valid choice.")]}
+        )
+    if duplicates and link_to is None and not confirm_not_duplicate:
+        raise ProbableDuplicate(probable, candidates=duplicates)
+
+
+def _registration(acting_user: User, duplicates: list[int], link_to: int | None) -> dict[str, Any]:
+    """The fields a new record of either kind starts with: owner, place, creator, duplicates."""
+    return {
+        "owning_unit": _owning_unit(acting_user),
+        "division": acting_user.organisation.division,  # type: ignore[union-attr]
+        "created_by": acting_user,
+        "duplicate_checked": bool(duplicates),
+        "duplicate_of_id": link_to,
+    }
+
+
+@contextmanager
+def _atomic_with_photos() -> Iterator[list[PersonPhoto]]:
+    """One transaction; the photos put in the yielded list lose their files if it rolls back."""
+    saved: list[PersonPhoto] = []
+    try:
+        with transaction.atomic():
+            yield saved
+    except Exception:
+        for photo in saved:
+            photo.image.delete(save=False)
+        raise
+
+
+def _get_for(
+    acting_user: User,
+    people: QuerySet[Person],
+    pk: int,
+    action: Action,
+    *,
+    not_found: str,
+) -> Person:
+    """One record by id, refused (and audited) unless ``action`` is allowed where it is held."""
+    person = people.filter(pk=pk).first()
+    if person is None:
+        raise NotFound(not_found)
+    _require(acting_user, action, person.division, object_type=_object_type(person), object_id=pk)
+    return person
+
+
+def _audit_read(
+    acting_user: User, person: MissingPersonReport | FoundPerson, purpose: str = ""
+) -> None:
+    record(
+        actor=acting_user,
+        action=AuditAction.READ,
+        object_type=_object_type(person),
+        object_id=person.pk,
+        details={"purpose": purpose} if purpose else None,
+    )
+
+
+def _search(
+    acting_user: User,
+    people: QuerySet[Person],
+    action: Action,
+    filters: MissingFilters | FoundFilters,
+    *,
+    object_type: str,
+    division_field: str,
+) -> QuerySet[Person]:
+    """The records the user may see, filtered on what both kinds share; the search is audited."""
+    if not role_allows(acting_user, action):
+        _require(acting_user, action, None, object_type=object_type)
+    qs = people.filter(scope_q(acting_user, action))
+    if filters.text.strip():
+        qs = qs.filter(_name_filter(filters.text))
+    if filters.sex:
+        qs = qs.filter(sex=filters.sex)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.division is not None:
+        qs = qs.filter(**{f"{division_field}__path__startswith": filters.division.path})
+    record(
+        actor=acting_user,
+        action=AuditAction.SEARCH,
+        object_type=object_type,
+        details={"filters": sorted(k for k, v in vars(filters).items() if v not in ("", None))},
+    )
+    return qs
+
+
+def _add_photos(
+    acting_user: User, person: MissingPersonReport | FoundPerson, photos: Sequence[UploadedFile]
+) -> list[PersonPhoto]:
+    if not photos:
+        msg = _("Choose at least one photo.")
+        raise ValidationFailed(msg, field_errors={"photos": [msg]})
+    with _atomic_with_photos() as saved:
+        saved += _store_photos(
+            acting_user, photos, existing=person.photos.count(), **_photo_owner(person)
+        )
+        if isinstance(person, MissingPersonReport):
+            _note_report_updated(person, acting_user, "photos")
+        record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            object_type=_object_type(person),
+            object_id=person.pk,
+            details={"changed": [], "photos_added": len(saved)},
+        )
+    return saved
 
 
 # --------------------------------------------------------------------------- missing reports
 
 
 def _apply_missing(report: MissingPersonReport, data: MissingReportData) -> None:
-    for f in fields(MissingReportData):
-        if f.name != "relatives":
-            setattr(report, f.name, getattr(data, f.name))
+    for name in _MISSING_FIELDS:
+        setattr(report, name, getattr(data, name))
     if not report.name_pinyin and has_han(report.full_name):
         report.name_pinyin = to_pinyin(report.full_name)
     report.name_index = _index(report.full_name, report.name_pinyin, report.other_names)
     report.birth_year = birth_year_of(
         report.date_of_birth, report.age_at_disappearance, report.last_seen_at
     )
+
+
+def _save_relatives(report: MissingPersonReport, relatives: Sequence[RelativeData]) -> None:
+    for rel in relatives:
+        ReportingRelative.objects.create(
+            report=report,
+            name=rel.name.strip(),
+            relationship=rel.relationship,
+            contact=rel.contact.strip(),
+            is_reporter=rel.is_reporter,
+        )
+
+
+def _note_report_updated(report: MissingPersonReport, acting_user: User, summary: str) -> None:
+    """Note the change on the report's case, if it has one."""
+    from reunite.cases.models import CaseEventKind
+    from reunite.cases.services import add_event
+
+    case = getattr(report, "case", None)
+    if case is not None:
+        add_event(
+            case=case, kind=CaseEventKind.REPORT_UPDATED, acting_user=acting_user, summary=summary
+        )
 
 
 def create_missing_report(
@@ -430,61 +599,37 @@ def create_missing_report(
     """
     from reunite.cases.services import open_case_for_report
 
-    _require(
-        acting_user, Action.EDIT_MISSING, data.last_seen_division, object_type="missing_report"
-    )
+    _require(acting_user, Action.EDIT_MISSING, data.last_seen_division, object_type=MISSING_TYPE)
     validate_missing(data)
     duplicates = find_duplicate_reports(data)
-    if link_to is not None and link_to not in duplicates:
-        raise ValidationFailed(
-            _("The report to link to is not one of the probable duplicates."),
-            field_errors={"link_to": [_("Not a valid choice.")]},
+    _screen_duplicates(
+        duplicates,
+        link_to=link_to,
+        confirm_not_duplicate=confirm_not_duplicate,
+        not_a_candidate=_("The report to link to is not one of the probable duplicates."),
+        probable=_(
+            "This person may already be registered. Link the report or confirm it is someone else."
+        ),
+    )
+    with _atomic_with_photos() as saved:
+        report = MissingPersonReport(**_registration(acting_user, duplicates, link_to))
+        _apply_missing(report, data)
+        report.save()
+        _save_relatives(report, data.relatives)
+        saved += _store_photos(acting_user, photos, existing=0, missing_report=report)
+        open_case_for_report(report=report, acting_user=acting_user)
+        record(
+            actor=acting_user,
+            action=AuditAction.CREATE,
+            object_type=MISSING_TYPE,
+            object_id=report.pk,
+            details={
+                "photos": len(saved),
+                "relatives": len(data.relatives),
+                "linked_to": link_to,
+                "duplicate_override": bool(duplicates) and link_to is None,
+            },
         )
-    if duplicates and link_to is None and not confirm_not_duplicate:
-        raise ProbableDuplicate(
-            _(
-                "This person may already be registered. "
-                "Link the report or confirm it is someone else."
-            ),
-            candidates=duplicates,
-        )
-    saved: list[PersonPhoto] = []
-    try:
-        with transaction.atomic():
-            report = MissingPersonReport(
-                owning_unit=_owning_unit(acting_user),
-                division=acting_user.organisation.division,  # type: ignore[union-attr]
-                created_by=acting_user,
-                duplicate_checked=bool(duplicates),
-                duplicate_of_id=link_to,
-            )
-            _apply_missing(report, data)
-            report.save()
-            for rel in data.relatives:
-                ReportingRelative.objects.create(
-                    report=report,
-                    name=rel.name.strip(),
-                    relationship=rel.relationship,
-                    contact=rel.contact.strip(),
-                    is_reporter=rel.is_reporter,
-                )
-            saved = _store_photos(acting_user, photos, existing=0, missing_report=report)
-            open_case_for_report(report=report, acting_user=acting_user)
-            record(
-                actor=acting_user,
-                action=AuditAction.CREATE,
-                object_type="missing_report",
-                object_id=report.pk,
-                details={
-                    "photos": len(saved),
-                    "relatives": len(data.relatives),
-                    "linked_to": link_to,
-                    "duplicate_override": bool(duplicates) and link_to is None,
-                },
-            )
-    except Exception:
-        _cleanup_files_on_rollback(saved)
-        raise
     return report
 
 
@@ -496,83 +641,50 @@ def update_missing_report(
     photos: Sequence[UploadedFile] = (),
 ) -> MissingPersonReport:
     """Edit a report in the user's jurisdiction; relatives are replaced by ``data.relatives``."""
-    from reunite.cases.models import CaseEventKind
-    from reunite.cases.services import add_event
-
     report = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
     _require(
         acting_user,
         Action.EDIT_MISSING,
         data.last_seen_division,
-        object_type="missing_report",
+        object_type=MISSING_TYPE,
         object_id=report_id,
     )
     validate_missing(data)
-    before = {
-        f.name: getattr(report, f.name) for f in fields(MissingReportData) if f.name != "relatives"
-    }
-    saved: list[PersonPhoto] = []
-    try:
-        with transaction.atomic():
-            _apply_missing(report, data)
-            report.save()
-            report.relatives.all().delete()
-            for rel in data.relatives:
-                ReportingRelative.objects.create(
-                    report=report,
-                    name=rel.name.strip(),
-                    relationship=rel.relationship,
-                    contact=rel.contact.strip(),
-                    is_reporter=rel.is_reporter,
-                )
-            saved = _store_photos(
-                acting_user, photos, existing=report.photos.count(), missing_report=report
-            )
-            changed = sorted(k for k, v in before.items() if getattr(report, k) != v)
-            case = getattr(report, "case", None)
-            if case is not None:
-                add_event(
-                    case=case,
-                    kind=CaseEventKind.REPORT_UPDATED,
-                    acting_user=acting_user,
-                    summary=", ".join(changed),
-                )
-            record(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                object_type="missing_report",
-                object_id=report.pk,
-                details={"changed": changed, "photos_added": len(saved)},
-            )
-    except Exception:
-        _cleanup_files_on_rollback(saved)
-        raise
+    before = _snapshot(report, _MISSING_FIELDS)
+    with _atomic_with_photos() as saved:
+        _apply_missing(report, data)
+        report.save()
+        report.relatives.all().delete()
+        _save_relatives(report, data.relatives)
+        saved += _store_photos(
+            acting_user, photos, existing=report.photos.count(), missing_report=report
+        )
+        changed = _changed(before, report)
+        _note_report_updated(report, acting_user, ", ".join(changed))
+        record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            object_type=MISSING_TYPE,
+            object_id=report.pk,
+            details={"changed": changed, "photos_added": len(saved)},
+        )
     return report
 
 
 def _get_missing_for(acting_user: User, report_id: int, action: Action) -> MissingPersonReport:
-    report = (
-        MissingPersonReport.objects.select_related("division", "last_seen_division", "owning_unit")
-        .filter(pk=report_id)
-        .first()
+    return _get_for(
+        acting_user,
+        MissingPersonReport.objects.select_related("division", "last_seen_division", "owning_unit"),
+        report_id,
+        action,
+        not_found=_("No such missing person report."),
     )
-    if report is None:
-        raise NotFound(_("No such missing person report."))
-    _require(
-        acting_user, action, report.division, object_type="missing_report", object_id=report_id
-    )
-    return report
 
 
 def get_missing_report(*, acting_user: User, report_id: int) -> MissingPersonReport:
     """Read one report (audited)."""
     report = _get_missing_for(acting_user, report_id, Action.VIEW_MISSING)
-    record(
-        actor=acting_user,
-        action=AuditAction.READ,
-        object_type="missing_report",
-        object_id=report.pk,
-    )
+    _audit_read(acting_user, report)
     return report
 
 
@@ -590,31 +702,20 @@ class MissingFilters:
 
 def search_missing(*, acting_user: User, filters: MissingFilters) -> QuerySet[MissingPersonReport]:
     """Reports the user may see that match ``filters``; the search itself is audited (no terms)."""
-    if not role_allows(acting_user, Action.VIEW_MISSING):
-        _require(acting_user, Action.VIEW_MISSING, None, object_type="missing_report")
-    qs = MissingPersonReport.objects.filter(
-        scope_q(acting_user, Action.VIEW_MISSING)
-    ).select_related("last_seen_division", "case")
-    if filters.text.strip():
-        qs = qs.filter(_name_filter(filters.text))
-    if filters.sex:
-        qs = qs.filter(sex=filters.sex)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.division is not None:
-        qs = qs.filter(last_seen_division__path__startswith=filters.division.path)
+    qs = _search(
+        acting_user,
+        MissingPersonReport.objects.select_related("last_seen_division", "case"),
+        Action.VIEW_MISSING,
+        filters,
+        object_type=MISSING_TYPE,
+        division_field="last_seen_division",
+    )
     if filters.seen_from is not None:
         qs = qs.filter(last_seen_at__date__gte=filters.seen_from)
     if filters.seen_to is not None:
         qs = qs.filter(last_seen_at__date__lte=filters.seen_to)
     if filters.age_from is not None or filters.age_to is not None:
         qs = qs.filter(_age_now_q(filters.age_from, filters.age_to))
-    record(
-        actor=acting_user,
-        action=AuditAction.SEARCH,
-        object_type="missing_report",
-        details={"filters": sorted(k for k, v in vars(filters).items() if v not in ("", None))},
-    )
     return qs
 
 
@@ -633,8 +734,8 @@ def _age_now_q(age_from: int | None, age_to: int | None) -> Q:
 
 
 def _apply_found(person: FoundPerson, data: FoundPersonData) -> None:
-    for f in fields(FoundPersonData):
-        setattr(person, f.name, getattr(data, f.name))
+    for name in _FOUND_FIELDS:
+        setattr(person, name, getattr(data, name))
     if not person.given_name_pinyin and has_han(person.given_name):
         person.given_name_pinyin = to_pinyin(person.given_name)
     person.name_index = _index(person.given_name, person.given_name_pinyin)
@@ -648,45 +749,30 @@ def create_found_person(
     confirm_not_duplicate: bool = False,
     link_to: int | None = None,
 ) -> FoundPerson:
-    _require(acting_user, Action.EDIT_FOUND, data.found_division, object_type="found_person")
+    _require(acting_user, Action.EDIT_FOUND, data.found_division, object_type=FOUND_TYPE)
     validate_found(data)
     duplicates = find_duplicate_found(data)
-    if link_to is not None and link_to not in duplicates:
-        raise ValidationFailed(
-            _("The record to link to is not one of the probable duplicates."),
-            field_errors={"link_to": [_("Not a valid choice.")]},
+    _screen_duplicates(
+        duplicates,
+        link_to=link_to,
+        confirm_not_duplicate=confirm_not_duplicate,
+        not_a_candidate=_("The record to link to is not one of the probable duplicates."),
+        probable=_(
+            "This person may already be registered. Link the record or confirm it is someone else."
+        ),
+    )
+    with _atomic_with_photos() as saved:
+        person = FoundPerson(**_registration(acting_user, duplicates, link_to))
+        _apply_found(person, data)
+        person.save()
+        saved += _store_photos(acting_user, photos, existing=0, found_person=person)
+        record(
+            actor=acting_user,
+            action=AuditAction.CREATE,
+            object_type=FOUND_TYPE,
+            object_id=person.pk,
+            details={"photos": len(saved), "linked_to": link_to},
         )
-    if duplicates and link_to is None and not confirm_not_duplicate:
-        raise ProbableDuplicate(
-            _(
-                "This person may already be registered. "
-                "Link the record or confirm it is someone else."
-            ),
-            candidates=duplicates,
-        )
-    saved: list[PersonPhoto] = []
-    try:
-        with transaction.atomic():
-            person = FoundPerson(
-                owning_unit=_owning_unit(acting_user),
-                division=acting_user.organisation.division,  # type: ignore[union-attr]
-                created_by=acting_user,
-                duplicate_checked=bool(duplicates),
-                duplicate_of_id=link_to,
-            )
-            _apply_found(person, data)
-            person.save()
-            saved = _store_photos(acting_user, photos, existing=0, found_person=person)
-            record(
-                actor=acting_user,
-                action=AuditAction.CREATE,
-                object_type="found_person",
-                object_id=person.pk,
-                details={"photos": len(saved), "linked_to": link_to},
-            )
-    except Exception:
-        _cleanup_files_on_rollback(saved)
-        raise
     return person
 
 
@@ -698,52 +784,42 @@ def update_found_person(
         acting_user,
         Action.EDIT_FOUND,
         data.found_division,
-        object_type="found_person",
+        object_type=FOUND_TYPE,
         object_id=person_id,
     )
     validate_found(data)
-    before = {f.name: getattr(person, f.name) for f in fields(FoundPersonData)}
-    saved: list[PersonPhoto] = []
-    try:
-        with transaction.atomic():
-            _apply_found(person, data)
-            person.save()
-            saved = _store_photos(
-                acting_user, photos, existing=person.photos.count(), found_person=person
-            )
-            changed = sorted(k for k, v in before.items() if getattr(person, k) != v)
-            record(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                object_type="found_person",
-                object_id=person.pk,
-                details={"changed": changed, "photos_added": len(saved)},
-            )
-    except Exception:
-        _cleanup_files_on_rollback(saved)
-        raise
+    before = _snapshot(person, _FOUND_FIELDS)
+    with _atomic_with_photos() as saved:
+        _apply_found(person, data)
+        person.save()
+        saved += _store_photos(
+            acting_user, photos, existing=person.photos.count(), found_person=person
+        )
+        record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            object_type=FOUND_TYPE,
+            object_id=person.pk,
+            details={"changed": _changed(before, person), "photos_added": len(saved)},
+        )
     return person
 
 
 def _get_found_for(acting_user: User, person_id: int, action: Action) -> FoundPerson:
-    person = (
+    return _get_for(
+        acting_user,
         FoundPerson.objects.select_related(
             "division", "found_division", "owning_unit", "institution"
-        )
-        .filter(pk=person_id)
-        .first()
+        ),
+        person_id,
+        action,
+        not_found=_("No such person of unknown origin."),
     )
-    if person is None:
-        raise NotFound(_("No such person of unknown origin."))
-    _require(acting_user, action, person.division, object_type="found_person", object_id=person_id)
-    return person
 
 
 def get_found_person(*, acting_user: User, person_id: int) -> FoundPerson:
     person = _get_found_for(acting_user, person_id, Action.VIEW_FOUND)
-    record(
-        actor=acting_user, action=AuditAction.READ, object_type="found_person", object_id=person.pk
-    )
+    _audit_read(acting_user, person)
     return person
 
 
@@ -761,21 +837,16 @@ class FoundFilters:
 
 
 def search_found(*, acting_user: User, filters: FoundFilters) -> QuerySet[FoundPerson]:
-    if not role_allows(acting_user, Action.VIEW_FOUND):
-        _require(acting_user, Action.VIEW_FOUND, None, object_type="found_person")
-    qs = FoundPerson.objects.filter(scope_q(acting_user, Action.VIEW_FOUND)).select_related(
-        "found_division", "institution"
+    qs = _search(
+        acting_user,
+        FoundPerson.objects.select_related("found_division", "institution"),
+        Action.VIEW_FOUND,
+        filters,
+        object_type=FOUND_TYPE,
+        division_field="found_division",
     )
-    if filters.text.strip():
-        qs = qs.filter(_name_filter(filters.text))
-    if filters.sex:
-        qs = qs.filter(sex=filters.sex)
     if filters.category:
         qs = qs.filter(category=filters.category)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.division is not None:
-        qs = qs.filter(found_division__path__startswith=filters.division.path)
     if filters.found_from is not None:
         qs = qs.filter(found_on__gte=filters.found_from)
     if filters.found_to is not None:
@@ -784,12 +855,6 @@ def search_found(*, acting_user: User, filters: FoundFilters) -> QuerySet[FoundP
         qs = qs.filter(age_max__gte=filters.age_from)
     if filters.age_to is not None:
         qs = qs.filter(age_min__lte=filters.age_to)
-    record(
-        actor=acting_user,
-        action=AuditAction.SEARCH,
-        object_type="found_person",
-        details={"filters": sorted(k for k, v in vars(filters).items() if v not in ("", None))},
-    )
     return qs
 
 
@@ -805,23 +870,10 @@ def get_photo(*, acting_user: User, photo_uuid: str) -> PersonPhoto:
     )
     if photo is None:
         raise NotFound(_("No such photo."))
-    if photo.missing_report is not None:
-        _require(
-            acting_user,
-            Action.VIEW_MISSING,
-            photo.missing_report.division,
-            object_type="photo",
-            object_id=photo.pk,
-        )
-    else:
-        assert photo.found_person is not None
-        _require(
-            acting_user,
-            Action.VIEW_FOUND,
-            photo.found_person.division,
-            object_type="photo",
-            object_id=photo.pk,
-        )
+    person = photo.missing_report or photo.found_person
+    assert person is not None
+    action = Action.VIEW_MISSING if photo.missing_report is not None else Action.VIEW_FOUND
+    _require(acting_user, action, person.division, object_type="photo", object_id=photo.pk)
     record(actor=acting_user, action=AuditAction.READ, object_type="photo", object_id=photo.pk)
     return photo
 
@@ -859,27 +911,24 @@ def ensure_role(*, acting_user: User, action: Action, object_type: str) -> None:
 def get_missing_report_for_edit(*, acting_user: User, report_id: int) -> MissingPersonReport:
     """Read one report in order to edit it: the user must be allowed to edit it (audited)."""
     report = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
-    record(
-        actor=acting_user,
-        action=AuditAction.READ,
-        object_type="missing_report",
-        object_id=report.pk,
-        details={"purpose": "edit"},
-    )
+    _audit_read(acting_user, report, "edit")
     return report
 
 
 def get_found_person_for_edit(*, acting_user: User, person_id: int) -> FoundPerson:
     """Read one found person in order to edit the record (audited)."""
     person = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
-    record(
-        actor=acting_user,
-        action=AuditAction.READ,
-        object_type="found_person",
-        object_id=person.pk,
-        details={"purpose": "edit"},
-    )
+    _audit_read(acting_user, person, "edit")
     return person
+
+
+def _describe_candidates(
+    acting_user: User, people: QuerySet[Person], candidate_ids: Sequence[int]
+) -> list[Person]:
+    found = list(people.filter(pk__in=list(candidate_ids)))
+    for person in found:
+        _audit_read(acting_user, person, "duplicate_check")
+    return found
 
 
 def describe_missing_candidates(
@@ -891,40 +940,26 @@ def describe_missing_candidates(
     callers show only non-identifying facts (number, sex, birth year, place and date last seen,
     owning unit).  Each one shown is audited as a read made for a duplicate check.
     """
-    reports = list(
-        MissingPersonReport.objects.filter(pk__in=list(candidate_ids))
-        .select_related("last_seen_division", "division", "owning_unit", "case")
-        .order_by("-last_seen_at", "-id")
+    return _describe_candidates(
+        acting_user,
+        MissingPersonReport.objects.select_related(
+            "last_seen_division", "division", "owning_unit", "case"
+        ).order_by("-last_seen_at", "-id"),
+        candidate_ids,
     )
-    for report in reports:
-        record(
-            actor=acting_user,
-            action=AuditAction.READ,
-            object_type="missing_report",
-            object_id=report.pk,
-            details={"purpose": "duplicate_check"},
-        )
-    return reports
 
 
 def describe_found_candidates(
     *, acting_user: User, candidate_ids: Sequence[int]
 ) -> list[FoundPerson]:
     """Like ``describe_missing_candidates``, for persons of unknown origin."""
-    people = list(
-        FoundPerson.objects.filter(pk__in=list(candidate_ids))
-        .select_related("found_division", "division", "owning_unit")
-        .order_by("-found_on", "-id")
+    return _describe_candidates(
+        acting_user,
+        FoundPerson.objects.select_related("found_division", "division", "owning_unit").order_by(
+            "-found_on", "-id"
+        ),
+        candidate_ids,
     )
-    for person in people:
-        record(
-            actor=acting_user,
-            action=AuditAction.READ,
-            object_type="found_person",
-            object_id=person.pk,
-            details={"purpose": "duplicate_check"},
-        )
-    return people
 
 
 @dataclass(frozen=True)
@@ -992,38 +1027,8 @@ def add_missing_report_photos(
     *, acting_user: User, report_id: int, photos: Sequence[UploadedFile]
 ) -> list[PersonPhoto]:
     """Add photos to a report the user may edit, without touching its other fields (audited)."""
-    from reunite.cases.models import CaseEventKind
-    from reunite.cases.services import add_event
-
     report = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
-    if not photos:
-        msg = _("Choose at least one photo.")
-        raise ValidationFailed(msg, field_errors={"photos": [msg]})
-    saved: list[PersonPhoto] = []
-    try:
-        with transaction.atomic():
-            saved = _store_photos(
-                acting_user, photos, existing=report.photos.count(), missing_report=report
-            )
-            case = getattr(report, "case", None)
-            if case is not None:
-                add_event(
-                    case=case,
-                    kind=CaseEventKind.REPORT_UPDATED,
-                    acting_user=acting_user,
-                    summary="photos",
-                )
-            record(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                object_type="missing_report",
-                object_id=report.pk,
-                details={"changed": [], "photos_added": len(saved)},
-            )
-    except Exception:
-        _cleanup_files_on_rollback(saved)
-        raise
-    return saved
+    return _add_photos(acting_user, report, photos)
 
 
 def add_found_person_photos(
@@ -1031,23 +1036,4 @@ def add_found_person_photos(
 ) -> list[PersonPhoto]:
     """Add photos to a person of unknown origin the user may edit (audited)."""
     person = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
-    if not photos:
-        msg = _("Choose at least one photo.")
-        raise ValidationFailed(msg, field_errors={"photos": [msg]})
-    saved: list[PersonPhoto] = []
-    try:
-        with transaction.atomic():
-            saved = _store_photos(
-                acting_user, photos, existing=person.photos.count(), found_person=person
-            )
-            record(
-                actor=acting_user,
-                action=AuditAction.UPDATE,
-                object_type="found_person",
-                object_id=person.pk,
-                details={"changed": [], "photos_added": len(saved)},
-            )
-    except Exception:
-        _cleanup_files_on_rollback(saved)
-        raise
-    return saved
+    return _add_photos(acting_user, person, photos)

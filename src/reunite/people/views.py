@@ -9,7 +9,6 @@ the form again with the candidates to choose from).
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,7 +16,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -28,7 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from reunite.accounts.models import User
 from reunite.accounts.permissions import Action, can
-from reunite.core.errors import AccessDenied, NotFound, ProbableDuplicate, ValidationFailed
+from reunite.core.errors import AccessDenied, ProbableDuplicate, ValidationFailed
+from reunite.core.web import acting_user, domain_view
 from reunite.people import services
 from reunite.people.forms import (
     FoundFilterForm,
@@ -43,29 +42,6 @@ from reunite.people.models import FoundPerson, MissingPersonReport
 
 PAGE_SIZE = 50
 RELATIVES_PREFIX = "relatives"
-
-View = Callable[..., HttpResponse]
-
-
-def registry_view(view: View) -> View:
-    """Sign-in required; the services' ``AccessDenied``/``NotFound`` become 403/404."""
-
-    @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except AccessDenied as exc:
-            raise PermissionDenied(exc.message) from exc
-        except NotFound as exc:
-            raise Http404(exc.message) from exc
-
-    return login_required(wrapped)
-
-
-def _acting_user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -90,6 +66,13 @@ class CandidateRow:
     url: str | None
 
 
+def _url_if_visible(
+    user: User, action: Action, url_name: str, person: MissingPersonReport | FoundPerson
+) -> str | None:
+    """The candidate's page, if the user may see it (candidates may lie outside the area)."""
+    return reverse(url_name, args=[person.pk]) if can(user, action, person.division) else None
+
+
 def _missing_candidates(user: User, ids: Sequence[int]) -> list[CandidateRow]:
     rows = []
     for r in services.describe_missing_candidates(acting_user=user, candidate_ids=ids):
@@ -104,11 +87,7 @@ def _missing_candidates(user: User, ids: Sequence[int]) -> list[CandidateRow]:
                 place=", ".join(p for p in (r.last_seen_division.name, r.last_seen_place) if p),
                 date=r.last_seen_at,
                 unit=r.owning_unit.name,
-                url=(
-                    reverse("people:missing_detail", args=[r.pk])
-                    if can(user, Action.VIEW_MISSING, r.division)
-                    else None
-                ),
+                url=_url_if_visible(user, Action.VIEW_MISSING, "people:missing_detail", r),
             )
         )
     return rows
@@ -127,11 +106,7 @@ def _found_candidates(user: User, ids: Sequence[int]) -> list[CandidateRow]:
                 place=", ".join(x for x in (p.found_division.name, p.found_place) if x),
                 date=p.found_on,
                 unit=p.owning_unit.name,
-                url=(
-                    reverse("people:found_detail", args=[p.pk])
-                    if can(user, Action.VIEW_FOUND, p.division)
-                    else None
-                ),
+                url=_url_if_visible(user, Action.VIEW_FOUND, "people:found_detail", p),
             )
         )
     return rows
@@ -156,18 +131,35 @@ def _page(request: HttpRequest, qs: Any) -> Page[Any]:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@require_GET
-@registry_view
-def missing_list(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
-    form = MissingFilterForm(request.GET)
-    page: Page[Any] | None = None
+def _search_page(
+    request: HttpRequest,
+    form: MissingFilterForm | FoundFilterForm,
+    search: Callable[..., Any],
+    action: Action,
+    object_type: str,
+) -> Page[Any] | None:
+    """One page of what the filters find; with invalid filters no search (and no page)."""
+    user = acting_user(request)
     if form.is_valid():
-        page = _page(request, services.search_missing(acting_user=user, filters=form.to_filters()))
-    else:
-        services.ensure_role(
-            acting_user=user, action=Action.VIEW_MISSING, object_type="missing_report"
-        )
+        return _page(request, search(acting_user=user, filters=form.to_filters()))
+    services.ensure_role(acting_user=user, action=action, object_type=object_type)
+    return None
+
+
+def _render_list(request: HttpRequest, kind: str, context: dict[str, Any]) -> HttpResponse:
+    """The list page, or only its results for a live search (htmx)."""
+    template = f"people/_{kind}_results.html" if _is_htmx(request) else f"people/{kind}_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+@domain_view
+def missing_list(request: HttpRequest) -> HttpResponse:
+    user = acting_user(request)
+    form = MissingFilterForm(request.GET)
+    page = _search_page(
+        request, form, services.search_missing, Action.VIEW_MISSING, services.MISSING_TYPE
+    )
     context = {
         "form": form,
         "page": page,
@@ -175,14 +167,13 @@ def missing_list(request: HttpRequest) -> HttpResponse:
         "nav_section": "missing",
         "can_create": can(user, Action.EDIT_MISSING),
     }
-    template = "people/_missing_results.html" if _is_htmx(request) else "people/missing_list.html"
-    return render(request, template, context)
+    return _render_list(request, "missing", context)
 
 
 @require_GET
-@registry_view
+@domain_view
 def missing_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     report = services.get_missing_report(acting_user=user, report_id=pk)
     context = {
         "report": report,
@@ -219,9 +210,9 @@ def _render_missing_form(
 
 
 @require_http_methods(["GET", "POST"])
-@registry_view
+@domain_view
 def missing_create(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     services.ensure_role(acting_user=user, action=Action.EDIT_MISSING, object_type="missing_report")
     if request.method != "POST":
         return _render_missing_form(
@@ -267,9 +258,9 @@ def missing_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@registry_view
+@domain_view
 def missing_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     report = services.get_missing_report_for_edit(acting_user=user, report_id=pk)
     if request.method != "POST":
         initial_relatives = [
@@ -308,29 +299,26 @@ def missing_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@registry_view
+@domain_view
 def found_list(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     form = FoundFilterForm(request.GET)
-    page: Page[Any] | None = None
-    if form.is_valid():
-        page = _page(request, services.search_found(acting_user=user, filters=form.to_filters()))
-    else:
-        services.ensure_role(acting_user=user, action=Action.VIEW_FOUND, object_type="found_person")
+    page = _search_page(
+        request, form, services.search_found, Action.VIEW_FOUND, services.FOUND_TYPE
+    )
     context = {
         "form": form,
         "page": page,
         "nav_section": "found",
         "can_create": can(user, Action.EDIT_FOUND),
     }
-    template = "people/_found_results.html" if _is_htmx(request) else "people/found_list.html"
-    return render(request, template, context)
+    return _render_list(request, "found", context)
 
 
 @require_GET
-@registry_view
+@domain_view
 def found_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     person = services.get_found_person(acting_user=user, person_id=pk)
     context = {
         "person": person,
@@ -362,9 +350,9 @@ def _render_found_form(
 
 
 @require_http_methods(["GET", "POST"])
-@registry_view
+@domain_view
 def found_create(request: HttpRequest) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     services.ensure_role(acting_user=user, action=Action.EDIT_FOUND, object_type="found_person")
     if request.method != "POST":
         return _render_found_form(request, FoundPersonForm(user=user))
@@ -399,9 +387,9 @@ def found_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@registry_view
+@domain_view
 def found_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _acting_user(request)
+    user = acting_user(request)
     person = services.get_found_person_for_edit(acting_user=user, person_id=pk)
     if request.method != "POST":
         form = FoundPersonForm(initial=FoundPersonForm.initial_from(person), user=user)
@@ -430,10 +418,10 @@ def found_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@registry_view
+@domain_view
 def photo(request: HttpRequest, uuid: UUID) -> HttpResponse:
     """The image bytes of one photo, for a user allowed to see its person (audited)."""
-    item = services.get_photo(acting_user=_acting_user(request), photo_uuid=str(uuid))
+    item = services.get_photo(acting_user=acting_user(request), photo_uuid=str(uuid))
     try:
         with item.image.open("rb") as handle:
             content = handle.read()
