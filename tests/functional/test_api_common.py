@@ -111,6 +111,8 @@ def endpoints(ids: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("get", "/api/cases", None),
         ("get", f"/api/cases/{ids['case']}", None),
         ("get", "/api/dashboard", None),
+        ("post", f"/api/missing-reports/{ids['report']}/status", {"status": "withdrawn"}),
+        ("post", f"/api/found-persons/{ids['person']}/status", {"status": "identified"}),
     ]
 
 
@@ -149,9 +151,11 @@ def test_openapi_lists_every_path_with_tags_and_named_schemas() -> None:
         "/api/missing-reports",
         "/api/missing-reports/{report_id}",
         "/api/missing-reports/{report_id}/photos",
+        "/api/missing-reports/{report_id}/status",
         "/api/found-persons",
         "/api/found-persons/{person_id}",
         "/api/found-persons/{person_id}/photos",
+        "/api/found-persons/{person_id}/status",
         "/api/photos/{photo_uuid}",
         "/api/cases",
         "/api/cases/{case_id}",
@@ -310,6 +314,8 @@ UNSAFE = [
     pytest.param(6, id="found-create"),
     pytest.param(8, id="found-update"),
     pytest.param(9, id="found-photos"),
+    pytest.param(14, id="missing-status"),
+    pytest.param(15, id="found-status"),
 ]
 
 

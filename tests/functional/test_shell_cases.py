@@ -202,7 +202,8 @@ def test_status_form_changes_the_status(client, investigator) -> None:
     page = client.get(reverse("cases:detail", args=[case.pk])).content.decode()
     assert '<select id="new-status" name="status"' in page
     assert '<option value="investigating">' in page
-    assert '<option value="solved">' not in page  # not reachable from "open"
+    assert '<option value="closed">' in page
+    assert '<option value="open">' not in page  # the status it already has
     response = client.post(reverse("cases:detail", args=[case.pk]), {"status": "investigating"})
     assert response.status_code == 302
     assert response["Location"] == reverse("cases:detail", args=[case.pk])
@@ -217,6 +218,7 @@ def test_status_form_changes_the_status(client, investigator) -> None:
 
 def test_status_form_refuses_a_forbidden_transition(client, investigator) -> None:
     case = report_in(investigator, "110105", "王小红").case
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED)
     client.force_login(investigator)
     response = client.post(reverse("cases:detail", args=[case.pk]), {"status": "solved"})
     assert response.status_code == 422
@@ -224,7 +226,7 @@ def test_status_form_refuses_a_forbidden_transition(client, investigator) -> Non
     assert 'role="alert"' in html and "cannot become" in html
     assert 'aria-invalid="true"' in html
     case.refresh_from_db()
-    assert case.status == CaseStatus.OPEN
+    assert case.status == CaseStatus.CLOSED
     bogus = client.post(reverse("cases:detail", args=[case.pk]), {"status": "<b>x</b>"})
     assert bogus.status_code == 422
     assert "<b>x</b>" not in bogus.content.decode()

@@ -113,11 +113,13 @@ def list_cases(*, acting_user: User, filters: CaseFilters) -> QuerySet[Case]:
 
 
 # The case lifecycle: from each status, the statuses it may move to.
+# A person may be found before anyone investigates (open → solved); a solved or closed case is
+# reopened when the person goes missing again or a backlog (cold) case is taken up anew.
 ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    CaseStatus.OPEN: frozenset({CaseStatus.INVESTIGATING, CaseStatus.CLOSED}),
+    CaseStatus.OPEN: frozenset({CaseStatus.INVESTIGATING, CaseStatus.SOLVED, CaseStatus.CLOSED}),
     CaseStatus.INVESTIGATING: frozenset({CaseStatus.SOLVED, CaseStatus.CLOSED}),
-    CaseStatus.SOLVED: frozenset({CaseStatus.CLOSED}),
-    CaseStatus.CLOSED: frozenset(),
+    CaseStatus.SOLVED: frozenset({CaseStatus.CLOSED, CaseStatus.INVESTIGATING}),
+    CaseStatus.CLOSED: frozenset({CaseStatus.INVESTIGATING}),
 }
 
 
@@ -181,6 +183,24 @@ def change_case_status(*, acting_user: User, case_id: int, status: str) -> Case:
             object_id=case.pk,
             details={"changed": ["status"], "from": previous, "to": status},
         )
+    return case
+
+
+def follow_report(*, acting_user: User, case_id: int, status: str) -> Case:
+    """Move the case of a missing report whose status changed to ``status``, if it may move.
+
+    The case moves only when ``ALLOWED_TRANSITIONS`` allows it from where it stands and the user
+    may change cases there (through ``change_case_status``: timeline event and audit entry);
+    otherwise it is left as it is.  Returns the case as it is now.
+    """
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("division").get(pk=case_id)
+        )
+        if status in ALLOWED_TRANSITIONS.get(case.status, frozenset()) and can_edit_case(
+            acting_user=acting_user, case=case
+        ):
+            return change_case_status(acting_user=acting_user, case_id=case.pk, status=status)
     return case
 
 

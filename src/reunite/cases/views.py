@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from django.contrib import messages
@@ -25,6 +26,7 @@ from reunite.cases.services import (
 )
 from reunite.core.errors import ValidationFailed
 from reunite.core.web import acting_user, domain_view
+from reunite.people.models import MissingStatus
 
 PAGE_SIZE = 50
 MAX_ID = 2**63 - 1  # the largest primary key the databases hold; larger ids are simply not found
@@ -65,12 +67,27 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+# A change of the missing report's status, as ``people.services`` writes it: "MP-7: old → new",
+# then on the next line the note given with it, if any.
+_REPORT_STATUS = re.compile(r"(?P<report>MP-\d+): (?P<old>\w+) → (?P<new>\w+)(?P<note>\n.*)?", re.S)
+
+
 def _event_summary(event: CaseEvent) -> str:
     """A status change reads "old → new" in the user's language; other summaries as written."""
     if event.kind == CaseEventKind.STATUS:
         old, _arrow, new = event.summary.partition(" → ")
         if old in CaseStatus.values and new in CaseStatus.values:
             return f"{CaseStatus(old).label} → {CaseStatus(new).label}"
+        report = _REPORT_STATUS.fullmatch(event.summary)
+        if (
+            report is not None
+            and report["old"] in MissingStatus.values
+            and report["new"] in MissingStatus.values
+        ):
+            return (
+                f"{report['report']}: {MissingStatus(report['old']).label}"
+                f" → {MissingStatus(report['new']).label}{report['note'] or ''}"
+            )
     return event.summary
 
 

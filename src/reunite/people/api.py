@@ -45,6 +45,7 @@ from reunite.people.schemas import (
     FoundPersonSummary,
     FoundPersonUpdate,
     FoundPersonWrite,
+    FoundStatusChange,
     MissingReportCreate,
     MissingReportPage,
     MissingReportQuery,
@@ -52,6 +53,7 @@ from reunite.people.schemas import (
     MissingReportSummary,
     MissingReportUpdate,
     MissingReportWrite,
+    MissingStatusChange,
     PageInput,
     PhotoRead,
     RelativeRead,
@@ -321,6 +323,31 @@ def add_missing_report_photos(
     return Status(201, _photos(saved))
 
 
+@missing_router.post(
+    "/{report_id}/status",
+    response={200: MissingReportRead, **READ_ERRORS},
+    url_name="change_missing_status",
+)
+def change_missing_status(
+    request: HttpRequest,
+    report_id: PathEx[int, P(ge=1, le=MAX_ID)],
+    payload: MissingStatusChange,
+) -> MissingReportRead:
+    """Change the status of a report; its case follows where the case lifecycle allows.
+
+    Allowed: missing → found_alive, found_deceased or withdrawn; any of those → missing (a
+    reopening, with a note). Any other move is refused with 422. The note goes to the case's
+    timeline (police only); the audit log records only whether one was given.
+    """
+    report = services.change_missing_status(
+        acting_user=acting_user(request),
+        report_id=report_id,
+        status=payload.status.value,
+        note=payload.note,
+    )
+    return _missing_read(report)
+
+
 # --------------------------------------------------------------------------- found persons
 
 
@@ -491,6 +518,30 @@ def add_found_person_photos(
         acting_user=acting_user(request), person_id=person_id, photos=photos
     )
     return Status(201, _photos(saved))
+
+
+@found_router.post(
+    "/{person_id}/status",
+    response={200: FoundPersonRead, **READ_ERRORS},
+    url_name="change_found_status",
+)
+def change_found_status(
+    request: HttpRequest,
+    person_id: PathEx[int, P(ge=1, le=MAX_ID)],
+    payload: FoundStatusChange,
+) -> FoundPersonRead:
+    """Change the status of a person of unknown origin.
+
+    Allowed: unidentified → identified → returned_home or resettled; identified → unidentified
+    (with a note). Any other move is refused with 422.
+    """
+    person = services.change_found_status(
+        acting_user=acting_user(request),
+        person_id=person_id,
+        status=payload.status.value,
+        note=payload.note,
+    )
+    return _found_read(person)
 
 
 # --------------------------------------------------------------------------- photos, dashboard

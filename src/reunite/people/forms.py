@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reunite.accounts.models import Division, Organisation, User
 from reunite.people.models import (
@@ -258,7 +259,7 @@ class DuplicateChoiceMixin(RegistryForm):
 
 
 class RelativeForm(RegistryForm):
-    name = forms.CharField(label=_("Name"), required=False, max_length=200)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), required=False, max_length=200)
     relationship = forms.ChoiceField(
         label=_("Relationship to the missing person"),
         required=False,

@@ -111,6 +111,12 @@ IdNumber = Annotated[str, _text(64), AfterValidator(_clean_text)]
 Place = Annotated[str, _text(300), AfterValidator(_clean_text)]
 MediumText = Annotated[str, _text(1000), AfterValidator(_clean_text)]
 LongText = Annotated[str, _text(5000), AfterValidator(_clean_text)]
+StatusNote = Annotated[
+    str,
+    _text(2000),
+    AfterValidator(_clean_text),
+    Field(description="Why the status changes; required when a record is reopened."),
+]
 DivisionCode = Annotated[
     str,
     Field(
@@ -427,6 +433,25 @@ class FoundPersonQuery(PageInput):
     found_from: QueryDate = None
     found_to: QueryDate = None
     status: Annotated[FoundStatus | None, BeforeValidator(_blank_to_none)] = None
+
+
+# --------------------------------------------------------------------------- status changes
+
+
+class MissingStatusChange(Input):
+    """Move a report to another status: found alive or deceased, withdrawn, or back to missing
+    (a reopening, which needs a note)."""
+
+    status: MissingStatus
+    note: StatusNote = ""
+
+
+class FoundStatusChange(Input):
+    """Move a person of unknown origin to another status: identified, then returned home or
+    resettled, or back to unidentified (which needs a note)."""
+
+    status: FoundStatus
+    note: StatusNote = ""
 
 
 # --------------------------------------------------------------------------- dashboard

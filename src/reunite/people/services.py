@@ -30,12 +30,14 @@ from reunite.accounts.permissions import Action, can, role_allows, scope_q
 from reunite.accounts.services import division_contains_point, valid_coordinates
 from reunite.audit.models import AuditAction
 from reunite.audit.services import record
+from reunite.cases.models import CaseStatus
 from reunite.core.crypto import blind_token
 from reunite.core.errors import AccessDenied, NotFound, ProbableDuplicate, ValidationFailed
 from reunite.core.names import has_han, name_tokens, query_tokens, to_pinyin
 from reunite.people.models import (
     FoundCategory,
     FoundPerson,
+    FoundStatus,
     MissingPersonReport,
     MissingStatus,
     PersonPhoto,
@@ -1037,3 +1039,159 @@ def add_found_person_photos(
     """Add photos to a person of unknown origin the user may edit (audited)."""
     person = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
     return _add_photos(acting_user, person, photos)
+
+
+# --------------------------------------------------------------------------- status changes
+
+# The lifecycle of a missing person report: from each status, the statuses it may move to.
+# An outcome (found alive, found deceased, withdrawn) can be undone by reopening the report.
+MISSING_TRANSITIONS: dict[str, frozenset[str]] = {
+    MissingStatus.MISSING: frozenset(
+        {MissingStatus.FOUND_ALIVE, MissingStatus.FOUND_DECEASED, MissingStatus.WITHDRAWN}
+    ),
+    MissingStatus.FOUND_ALIVE: frozenset({MissingStatus.MISSING}),
+    MissingStatus.FOUND_DECEASED: frozenset({MissingStatus.MISSING}),
+    MissingStatus.WITHDRAWN: frozenset({MissingStatus.MISSING}),
+}
+
+# The lifecycle of a person of unknown origin; an identification can be taken back.
+FOUND_TRANSITIONS: dict[str, frozenset[str]] = {
+    FoundStatus.UNIDENTIFIED: frozenset({FoundStatus.IDENTIFIED}),
+    FoundStatus.IDENTIFIED: frozenset(
+        {FoundStatus.RETURNED_HOME, FoundStatus.RESETTLED, FoundStatus.UNIDENTIFIED}
+    ),
+    FoundStatus.RETURNED_HOME: frozenset(),
+    FoundStatus.RESETTLED: frozenset(),
+}
+
+# Moving back to these statuses undoes an outcome (a reopening): the user must say why.
+NOTE_REQUIRED_FOR = frozenset({MissingStatus.MISSING, FoundStatus.UNIDENTIFIED})
+MAX_STATUS_NOTE = 2000
+
+# Where a missing report's case goes when the report reaches a status (if the case may).
+CASE_STATUS_FOR_REPORT: dict[str, str] = {
+    MissingStatus.FOUND_ALIVE: CaseStatus.SOLVED,
+    MissingStatus.FOUND_DECEASED: CaseStatus.SOLVED,
+    MissingStatus.WITHDRAWN: CaseStatus.CLOSED,
+    MissingStatus.MISSING: CaseStatus.INVESTIGATING,
+}
+
+
+def next_missing_statuses(status: str) -> list[str]:
+    """The statuses a report in ``status`` may move to, in lifecycle order."""
+    allowed = MISSING_TRANSITIONS.get(status, frozenset())
+    return [s for s in MissingStatus.values if s in allowed]
+
+
+def next_found_statuses(status: str) -> list[str]:
+    """The statuses a person of unknown origin in ``status`` may move to, in lifecycle order."""
+    allowed = FOUND_TRANSITIONS.get(status, frozenset())
+    return [s for s in FoundStatus.values if s in allowed]
+
+
+StatusChoices = type[MissingStatus] | type[FoundStatus]
+
+
+def _check_status_change(
+    table: dict[str, frozenset[str]], labels: StatusChoices, old: str, new: str, note: str
+) -> None:
+    """Refuse a move not in ``table``, and a reopening without a note (``ValidationFailed``)."""
+    if new not in table.get(old, frozenset()):
+        msg = _("A record that is “%(old)s” cannot become “%(new)s”.") % {
+            "old": labels(old).label,
+            "new": labels(new).label,
+        }
+        raise ValidationFailed(msg, field_errors={"status": [msg]})
+    if new in NOTE_REQUIRED_FOR and not note:
+        msg = _("Say why the record is reopened.")
+        raise ValidationFailed(msg, field_errors={"note": [msg]})
+
+
+def _clean_status_input(status: str, choices: StatusChoices, note: str) -> str:
+    """The note, stripped; refuses an unknown status and a note no column can hold."""
+    errors = _Errors()
+    if status not in choices.values:
+        errors.add("status", _("Not a valid status."))
+    if len(note) > MAX_STATUS_NOTE:
+        errors.add("note", _("At most %(n)d characters.") % {"n": MAX_STATUS_NOTE})
+    elif "\x00" in note:
+        errors.add("note", _("Text may not contain NUL characters."))
+    else:
+        try:
+            note.encode("utf-8")
+        except UnicodeEncodeError:
+            errors.add("note", _("Text is not valid Unicode."))
+    errors.raise_if_any()
+    return note.strip()
+
+
+def _status_audit(
+    acting_user: User, person: MissingPersonReport | FoundPerson, old: str, note: str
+) -> None:
+    # Only whether a note was given: its text may name people.
+    record(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        object_type=_object_type(person),
+        object_id=person.pk,
+        details={"status": [old, person.status], "note": bool(note)},
+    )
+
+
+def change_missing_status(
+    *, acting_user: User, report_id: int, status: str, note: str = ""
+) -> MissingPersonReport:
+    """Move a report along ``MISSING_TRANSITIONS``; its case follows where the case may.
+
+    The case's timeline gets the change with the note (it is internal to the police); the audit
+    log gets the old and new status and whether a note was given.  Found (alive or deceased)
+    moves the case to solved, withdrawn to closed, a reopening back to investigating — each only
+    when ``cases.services.ALLOWED_TRANSITIONS`` allows it from where the case stands.
+    Raises ``NotFound``, ``AccessDenied`` (audited) or ``ValidationFailed`` (``status``/``note``).
+    """
+    from reunite.cases.models import CaseEventKind
+    from reunite.cases.services import add_event, follow_report
+
+    # Authorise first, outside the transaction, so that the audited refusal is not rolled back.
+    found = _get_missing_for(acting_user, report_id, Action.EDIT_MISSING)
+    note = _clean_status_input(status, MissingStatus, note)
+    with transaction.atomic():
+        # Re-read under a row lock: two people changing the same report see each other's change.
+        report = MissingPersonReport.objects.select_for_update().get(pk=found.pk)
+        old = report.status
+        _check_status_change(MISSING_TRANSITIONS, MissingStatus, old, status, note)
+        report.status = status
+        report.save(update_fields=["status", "updated_at"])
+        case = getattr(report, "case", None)
+        if case is not None:
+            summary = f"{report}: {old} → {status}"
+            add_event(
+                case=case,
+                kind=CaseEventKind.STATUS,
+                acting_user=acting_user,
+                summary=f"{summary}\n{note}" if note else summary,
+            )
+            report.case = follow_report(
+                acting_user=acting_user, case_id=case.pk, status=CASE_STATUS_FOR_REPORT[status]
+            )
+        _status_audit(acting_user, report, old, note)
+    return report
+
+
+def change_found_status(
+    *, acting_user: User, person_id: int, status: str, note: str = ""
+) -> FoundPerson:
+    """Move a person of unknown origin along ``FOUND_TRANSITIONS`` (audited, note not kept).
+
+    Raises ``NotFound``, ``AccessDenied`` (audited) or ``ValidationFailed`` (``status``/``note``).
+    """
+    found = _get_found_for(acting_user, person_id, Action.EDIT_FOUND)
+    note = _clean_status_input(status, FoundStatus, note)
+    with transaction.atomic():
+        person = FoundPerson.objects.select_for_update().get(pk=found.pk)
+        old = person.status
+        _check_status_change(FOUND_TRANSITIONS, FoundStatus, old, status, note)
+        person.status = status
+        person.save(update_fields=["status", "updated_at"])
+        _status_audit(acting_user, person, old, note)
+    return person

@@ -22,7 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunite.accounts.models import User
 from reunite.accounts.permissions import Action, can
@@ -38,10 +38,11 @@ from reunite.people.forms import (
     put_errors,
     relatives_from,
 )
-from reunite.people.models import FoundPerson, MissingPersonReport
+from reunite.people.models import FoundPerson, FoundStatus, MissingPersonReport, MissingStatus
 
 PAGE_SIZE = 50
 RELATIVES_PREFIX = "relatives"
+HTTP_UNPROCESSABLE = 422
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -170,11 +171,54 @@ def missing_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, "missing", context)
 
 
-@require_GET
-@domain_view
-def missing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+@dataclass(frozen=True)
+class StatusForm:
+    """The "Change status" form of a detail page: where it posts, what it offers, its errors."""
+
+    action: str
+    choices: list[tuple[str, str]]
+    note_help: str
+    status_errors: Sequence[str] = ()
+    note_errors: Sequence[str] = ()
+    selected: str = ""
+    note: str = ""
+
+
+def _status_form(
+    url_name: str,
+    pk: int,
+    next_statuses: Sequence[str],
+    labels: type[MissingStatus] | type[FoundStatus],
+    error: ValidationFailed | None,
+    posted: tuple[str, str],
+    note_help: str,
+) -> StatusForm:
+    errors = error.field_errors if error is not None else {}
+    return StatusForm(
+        action=reverse(url_name, args=[pk]),
+        choices=[(s, str(labels(s).label)) for s in next_statuses],
+        note_help=note_help,
+        status_errors=errors.get("status", []),
+        note_errors=errors.get("note", []),
+        selected=posted[0],
+        note=posted[1],
+    )
+
+
+def _status_change_input(request: HttpRequest) -> tuple[str, str]:
+    """The (status, note) the form posted."""
+    return request.POST.get("status", ""), request.POST.get("note", "")
+
+
+def _missing_detail(
+    request: HttpRequest,
+    report: MissingPersonReport,
+    *,
+    error: ValidationFailed | None = None,
+    posted: tuple[str, str] = ("", ""),
+) -> HttpResponse:
     user = acting_user(request)
-    report = services.get_missing_report(acting_user=user, report_id=pk)
+    can_edit = can(user, Action.EDIT_MISSING, report.division)
     context = {
         "report": report,
         "case": getattr(report, "case", None),
@@ -183,10 +227,65 @@ def missing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "linked": list(report.linked_reports.order_by("pk")),
         "division_full_name": report.last_seen_division.full_name,
         "age_now": _age_now(report.birth_year),
-        "can_edit": can(user, Action.EDIT_MISSING, report.division),
+        "can_edit": can_edit,
+        "status_form": (
+            _status_form(
+                "people:missing_status",
+                report.pk,
+                services.next_missing_statuses(report.status),
+                MissingStatus,
+                error,
+                posted,
+                _(
+                    "Required when the report is reopened. It is kept on the case timeline, "
+                    "which only the police see."
+                ),
+            )
+            if can_edit
+            else None
+        ),
         "nav_section": "missing",
     }
-    return render(request, "people/missing_detail.html", context)
+    status = HTTP_UNPROCESSABLE if error is not None else 200
+    return render(request, "people/missing_detail.html", context, status=status)
+
+
+@require_GET
+@domain_view
+def missing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = services.get_missing_report(acting_user=acting_user(request), report_id=pk)
+    return _missing_detail(request, report)
+
+
+@require_POST
+@domain_view
+def missing_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a report's status; its case follows where it may."""
+    user = acting_user(request)
+    status, note = posted = _status_change_input(request)
+    try:
+        report = services.change_missing_status(
+            acting_user=user, report_id=pk, status=status, note=note
+        )
+    except ValidationFailed as exc:
+        report = services.get_missing_report(acting_user=user, report_id=pk)
+        return _missing_detail(request, report, error=exc, posted=posted)
+    case = getattr(report, "case", None)
+    if case is not None:
+        messages.success(
+            request,
+            _("The status is now “%(status)s”; case %(case)s is “%(case_status)s”.")
+            % {
+                "status": report.get_status_display(),
+                "case": case.number,
+                "case_status": case.get_status_display(),
+            },
+        )
+    else:
+        messages.success(
+            request, _("The status is now “%(status)s”.") % {"status": report.get_status_display()}
+        )
+    return redirect("people:missing_detail", pk=pk)
 
 
 def _render_missing_form(
@@ -315,20 +414,67 @@ def found_list(request: HttpRequest) -> HttpResponse:
     return _render_list(request, "found", context)
 
 
-@require_GET
-@domain_view
-def found_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _found_detail(
+    request: HttpRequest,
+    person: FoundPerson,
+    *,
+    error: ValidationFailed | None = None,
+    posted: tuple[str, str] = ("", ""),
+) -> HttpResponse:
     user = acting_user(request)
-    person = services.get_found_person(acting_user=user, person_id=pk)
+    can_edit = can(user, Action.EDIT_FOUND, person.division)
     context = {
         "person": person,
         "photos": list(person.photos.all()),
         "linked": list(person.linked_records.order_by("pk")),
         "division_full_name": person.found_division.full_name,
-        "can_edit": can(user, Action.EDIT_FOUND, person.division),
+        "can_edit": can_edit,
+        "status_form": (
+            _status_form(
+                "people:found_status",
+                person.pk,
+                services.next_found_statuses(person.status),
+                FoundStatus,
+                error,
+                posted,
+                _(
+                    "Required when an identification is taken back. Only the fact that a note "
+                    "was given is kept."
+                ),
+            )
+            if can_edit
+            else None
+        ),
         "nav_section": "found",
     }
-    return render(request, "people/found_detail.html", context)
+    status = HTTP_UNPROCESSABLE if error is not None else 200
+    return render(request, "people/found_detail.html", context, status=status)
+
+
+@require_GET
+@domain_view
+def found_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = services.get_found_person(acting_user=acting_user(request), person_id=pk)
+    return _found_detail(request, person)
+
+
+@require_POST
+@domain_view
+def found_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the status of a person of unknown origin."""
+    user = acting_user(request)
+    status, note = posted = _status_change_input(request)
+    try:
+        person = services.change_found_status(
+            acting_user=user, person_id=pk, status=status, note=note
+        )
+    except ValidationFailed as exc:
+        person = services.get_found_person(acting_user=user, person_id=pk)
+        return _found_detail(request, person, error=exc, posted=posted)
+    messages.success(
+        request, _("The status is now “%(status)s”.") % {"status": person.get_status_display()}
+    )
+    return redirect("people:found_detail", pk=pk)
 
 
 def _render_found_form(
