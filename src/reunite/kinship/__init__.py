@@ -1,0 +1,69 @@
+"""Kinship engine: likelihood ratios for relatives and family pedigrees from STR profiles.
+
+A pure library (numpy; no Django), usable alone, from the CLI and on Dask workers. The public
+API validates and normalises its input and raises :class:`KinshipInputError` (a ``ValueError``
+with a one-line message) for anything it cannot use:
+
+* :mod:`reunite.kinship.loci` — canonical locus names (:func:`normalise_locus`);
+* :mod:`reunite.kinship.profiles` — alleles, genotypes, profiles (:func:`parse_profile`);
+* :mod:`reunite.kinship.frequencies` — shipped population tables and case frequencies
+  (:func:`load_table`, :func:`frequencies_for`).
+"""
+
+from __future__ import annotations
+
+from reunite.kinship.errors import KinshipInputError
+from reunite.kinship.frequencies import (
+    CaseFrequencies,
+    FrequencyTable,
+    LocusFrequencies,
+    TableInfo,
+    frequencies_for,
+    frequencies_from_mapping,
+    list_tables,
+    load_table,
+)
+from reunite.kinship.loci import (
+    AMELOGENIN,
+    CODIS_CORE_LOCI,
+    KNOWN_LOCI,
+    STR_LOCI,
+    LocusInfo,
+    locus_info,
+    normalise_locus,
+)
+from reunite.kinship.profiles import (
+    Genotype,
+    Profile,
+    allele_value,
+    parse_allele,
+    parse_genotype,
+    parse_profile,
+    parse_profiles,
+)
+
+__all__ = [
+    "AMELOGENIN",
+    "CODIS_CORE_LOCI",
+    "KNOWN_LOCI",
+    "STR_LOCI",
+    "CaseFrequencies",
+    "FrequencyTable",
+    "Genotype",
+    "KinshipInputError",
+    "LocusFrequencies",
+    "LocusInfo",
+    "Profile",
+    "TableInfo",
+    "allele_value",
+    "frequencies_for",
+    "frequencies_from_mapping",
+    "list_tables",
+    "load_table",
+    "locus_info",
+    "normalise_locus",
+    "parse_allele",
+    "parse_genotype",
+    "parse_profile",
+    "parse_profiles",
+]

@@ -1,0 +1,1 @@
+"""Package data of the kinship engine (no code)."""

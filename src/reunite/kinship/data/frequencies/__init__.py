@@ -1,0 +1,1 @@
+"""Published STR allele frequency tables; see README.md and index.json here."""
