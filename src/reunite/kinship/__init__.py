@@ -7,7 +7,10 @@ with a one-line message) for anything it cannot use:
 * :mod:`reunite.kinship.loci` — canonical locus names (:func:`normalise_locus`);
 * :mod:`reunite.kinship.profiles` — alleles, genotypes, profiles (:func:`parse_profile`);
 * :mod:`reunite.kinship.frequencies` — shipped population tables and case frequencies
-  (:func:`load_table`, :func:`frequencies_for`).
+  (:func:`load_table`, :func:`frequencies_for`);
+* :mod:`reunite.kinship.mutation` — pedmut's mutation models (:func:`parse_mutation`);
+* :mod:`reunite.kinship.pedigree` — family pedigrees and the smallest pedigree of each pairwise
+  relationship (:func:`relationship_pedigree`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,14 @@ from reunite.kinship.loci import (
     locus_info,
     normalise_locus,
 )
+from reunite.kinship.mutation import MutationModel, MutationSpec, mutation_matrix, parse_mutation
+from reunite.kinship.pedigree import (
+    RELATIONSHIPS,
+    Pedigree,
+    Person,
+    implicit_parent_id,
+    relationship_pedigree,
+)
 from reunite.kinship.profiles import (
     Genotype,
     Profile,
@@ -46,6 +57,7 @@ __all__ = [
     "AMELOGENIN",
     "CODIS_CORE_LOCI",
     "KNOWN_LOCI",
+    "RELATIONSHIPS",
     "STR_LOCI",
     "CaseFrequencies",
     "FrequencyTable",
@@ -53,17 +65,25 @@ __all__ = [
     "KinshipInputError",
     "LocusFrequencies",
     "LocusInfo",
+    "MutationModel",
+    "MutationSpec",
+    "Pedigree",
+    "Person",
     "Profile",
     "TableInfo",
     "allele_value",
     "frequencies_for",
     "frequencies_from_mapping",
+    "implicit_parent_id",
     "list_tables",
     "load_table",
     "locus_info",
+    "mutation_matrix",
     "normalise_locus",
     "parse_allele",
     "parse_genotype",
+    "parse_mutation",
     "parse_profile",
     "parse_profiles",
+    "relationship_pedigree",
 ]

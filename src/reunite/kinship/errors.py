@@ -8,7 +8,7 @@ into a 4xx response. Bugs in the engine itself are not reported with this class.
 
 from __future__ import annotations
 
-__all__ = ["KinshipInputError"]
+__all__ = ["KinshipInputError", "shown"]
 
 
 class KinshipInputError(ValueError):
@@ -17,3 +17,9 @@ class KinshipInputError(ValueError):
     def __init__(self, message: str) -> None:
         # A multi-line message would break the CLI's "one line on stderr" contract.
         super().__init__(" ".join(str(message).split()))
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to about ``limit`` characters, for one-line error messages."""
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[:limit] + "…"

@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from reunite.kinship.errors import KinshipInputError
+from reunite.kinship.errors import KinshipInputError, shown
 
 __all__ = [
     "AMELOGENIN",
@@ -206,11 +206,6 @@ STR_LOCI: tuple[str, ...] = tuple(info.name for info in LOCUS_TABLE if info.alle
 CODIS_CORE_LOCI: tuple[str, ...] = tuple(info.name for info in LOCUS_TABLE if info.codis_core)
 
 
-def _shown(name: object) -> str:
-    text = repr(name)
-    return text if len(text) <= 42 else text[:40] + "…"
-
-
 def locus_info(name: str) -> LocusInfo:
     """The :class:`LocusInfo` of a locus given by any accepted spelling.
 
@@ -223,7 +218,7 @@ def locus_info(name: str) -> LocusInfo:
         raise KinshipInputError("empty locus name")
     info = _INDEX.get(key)
     if info is None:
-        raise KinshipInputError(f"unknown locus {_shown(name)}")
+        raise KinshipInputError(f"unknown locus {shown(name)}")
     return info
 
 

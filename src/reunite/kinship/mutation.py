@@ -69,7 +69,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from reunite.kinship.errors import KinshipInputError
+from reunite.kinship.errors import KinshipInputError, shown
 from reunite.kinship.loci import normalise_locus
 
 __all__ = [
@@ -93,11 +93,6 @@ _SPEC_KEYS: Final = frozenset({"model", "rate", "rate2", "range"})
 FloatMatrix = npt.NDArray[np.float64]
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 42 else text[:40] + "…"
-
-
 # ---------------------------------------------------------------------------------------------
 # Parameter and input checks
 # ---------------------------------------------------------------------------------------------
@@ -106,17 +101,17 @@ def _shown(value: object) -> str:
 def _check_model(model: object) -> str:
     if not isinstance(model, str) or model not in MUTATION_MODELS:
         raise KinshipInputError(
-            f"unknown mutation model {_shown(model)}; expected one of {', '.join(MUTATION_MODELS)}"
+            f"unknown mutation model {shown(model)}; expected one of {', '.join(MUTATION_MODELS)}"
         )
     return model
 
 
 def _check_number(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise KinshipInputError(f"mutation {name} must be a number, got {_shown(value)}")
+        raise KinshipInputError(f"mutation {name} must be a number, got {shown(value)}")
     number = float(value)
     if not math.isfinite(number):
-        raise KinshipInputError(f"mutation {name} must be a finite number, got {_shown(value)}")
+        raise KinshipInputError(f"mutation {name} must be a finite number, got {shown(value)}")
     return number
 
 
@@ -146,11 +141,11 @@ def _check_alleles(alleles: Sequence[str]) -> tuple[str, ...]:
         raise KinshipInputError("a mutation matrix needs at least one allele")
     for label in labels:
         if not isinstance(label, str):
-            raise KinshipInputError(f"allele must be a string, got {_shown(label)}")
+            raise KinshipInputError(f"allele must be a string, got {shown(label)}")
     seen: set[str] = set()
     for label in labels:
         if label in seen:
-            raise KinshipInputError(f"duplicate allele {_shown(label)} in mutation matrix")
+            raise KinshipInputError(f"duplicate allele {shown(label)} in mutation matrix")
         seen.add(label)
     return labels
 
@@ -182,7 +177,7 @@ def _repeat_numbers(alleles: tuple[str, ...], model: str) -> npt.NDArray[np.floa
             number = Decimal("NaN")
         if not number.is_finite() or not math.isfinite(float(number)):
             raise KinshipInputError(
-                f"the {model} mutation model needs numeric alleles, got {_shown(label)}"
+                f"the {model} mutation model needs numeric alleles, got {shown(label)}"
             )
         try:
             one_decimal = number == number.quantize(_ONE_DECIMAL)
@@ -191,7 +186,7 @@ def _repeat_numbers(alleles: tuple[str, ...], model: str) -> npt.NDArray[np.floa
         if not one_decimal:
             raise KinshipInputError(
                 f"the {model} mutation model needs alleles with at most one decimal "
-                f"(microvariants like 9.3), got {_shown(label)}"
+                f"(microvariants like 9.3), got {shown(label)}"
             )
         values.append(float(number))
     numbers = np.array(values, dtype=np.float64)
@@ -262,7 +257,7 @@ def _onestep(alleles: tuple[str, ...], rate: float) -> FloatMatrix:
     if np.any(x != np.rint(x)):
         label = alleles[int(np.flatnonzero(x != np.rint(x))[0])]
         raise KinshipInputError(
-            f"the onestep mutation model needs integer alleles, got {_shown(label)}"
+            f"the onestep mutation model needs integer alleles, got {shown(label)}"
         )
     n = x.shape[0]
     matrix = np.zeros((n, n), dtype=np.float64)
@@ -395,10 +390,10 @@ class MutationSpec:
 
 def _parse_one(entry: object, where: str) -> MutationModel:
     if not isinstance(entry, Mapping):
-        raise KinshipInputError(f"{where} must be an object, got {_shown(entry)}")
+        raise KinshipInputError(f"{where} must be an object, got {shown(entry)}")
     unknown = sorted(str(key) for key in entry if key not in _SPEC_KEYS)
     if unknown:
-        raise KinshipInputError(f"{where}: unknown key {_shown(unknown[0])}")
+        raise KinshipInputError(f"{where}: unknown key {shown(unknown[0])}")
     if "model" not in entry:
         raise KinshipInputError(f"{where}: 'model' is required")
     if "rate" not in entry:
@@ -434,20 +429,20 @@ def parse_mutation(
     if spec is None:
         return MutationSpec(locus_key=key_of)
     if not isinstance(spec, Mapping):
-        raise KinshipInputError(f"mutation must be an object or null, got {_shown(spec)}")
+        raise KinshipInputError(f"mutation must be an object or null, got {shown(spec)}")
     top = {key: value for key, value in spec.items() if key != "per_locus"}
     default = _parse_one(top, "mutation") if top else None
     per_locus: dict[str, MutationModel | None] = {}
     if "per_locus" in spec:
         loci = spec["per_locus"]
         if not isinstance(loci, Mapping):
-            raise KinshipInputError(f"mutation.per_locus must be an object, got {_shown(loci)}")
+            raise KinshipInputError(f"mutation.per_locus must be an object, got {shown(loci)}")
         for name, entry in loci.items():
             if not isinstance(name, str):
-                raise KinshipInputError(f"mutation.per_locus: bad locus name {_shown(name)}")
+                raise KinshipInputError(f"mutation.per_locus: bad locus name {shown(name)}")
             key = key_of(name)
             if key in per_locus:
-                raise KinshipInputError(f"mutation.per_locus names locus {_shown(key)} twice")
+                raise KinshipInputError(f"mutation.per_locus names locus {shown(key)} twice")
             where = f"mutation.per_locus[{name!r}]"
             per_locus[key] = None if entry is None else _parse_one(entry, where)
     return MutationSpec(default=default, per_locus=MappingProxyType(per_locus), locus_key=key_of)

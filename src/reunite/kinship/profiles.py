@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
-from reunite.kinship.errors import KinshipInputError
+from reunite.kinship.errors import KinshipInputError, shown
 from reunite.kinship.loci import AMELOGENIN, locus_info, locus_sort_key, normalise_locus
 
 __all__ = [
@@ -74,11 +74,6 @@ def _is_canonical(allele: object) -> bool:
     )
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 32 else text[:30] + "…"
-
-
 def parse_allele(value: object, *, locus: str | None = None) -> str:
     """Canonical string of one allele designation (see the module docstring for the rule).
 
@@ -99,11 +94,11 @@ def parse_allele(value: object, *, locus: str | None = None) -> str:
 
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise KinshipInputError(
-            f"malformed allele {_shown(value)}{where}: expected {kind} such as {example}"
+            f"malformed allele {shown(value)}{where}: expected {kind} such as {example}"
         )
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise KinshipInputError(f"malformed allele {_shown(value)}{where}: not a number")
+            raise KinshipInputError(f"malformed allele {shown(value)}{where}: not a number")
         text = repr(value)
     else:
         text = str(value).strip()
@@ -112,23 +107,23 @@ def parse_allele(value: object, *, locus: str | None = None) -> str:
     match = _ALLELE_RE.fullmatch(text)
     if match is None:
         raise KinshipInputError(
-            f"malformed allele {_shown(value)}{where}: expected {kind} such as {example}"
+            f"malformed allele {shown(value)}{where}: expected {kind} such as {example}"
         )
     whole = int(match.group(1))
     fraction = (match.group(2) or "").rstrip("0")
     if len(fraction) > 1:
         raise KinshipInputError(
-            f"malformed allele {_shown(value)}{where}: a microvariant has one digit after the "
+            f"malformed allele {shown(value)}{where}: a microvariant has one digit after the "
             "point (the number of extra bases), as in '9.3'"
         )
     if fraction and unit == "bases":
         raise KinshipInputError(
-            f"malformed allele {_shown(value)}{where}: alleles here are whole fragment lengths"
+            f"malformed allele {shown(value)}{where}: alleles here are whole fragment lengths"
         )
     limit = MAX_REPEATS if unit == "repeats" else MAX_BASES
     if whole < 1 or whole > limit or (whole == limit and fraction):
         raise KinshipInputError(
-            f"allele {_shown(value)}{where} is out of range: expected {kind} from 1 to {limit}"
+            f"allele {shown(value)}{where} is out of range: expected {kind} from 1 to {limit}"
         )
     return f"{whole}.{fraction}" if fraction else str(whole)
 
@@ -153,7 +148,7 @@ class Genotype:
     def __post_init__(self) -> None:
         for allele in (self.first, self.second):
             if not _is_canonical(allele):
-                raise KinshipInputError(f"allele {_shown(allele)} is not in canonical form")
+                raise KinshipInputError(f"allele {shown(allele)} is not in canonical form")
         if allele_value(self.second) < allele_value(self.first):
             first, second = self.second, self.first
             object.__setattr__(self, "first", first)
@@ -220,11 +215,11 @@ def parse_amelogenin(value: object) -> Literal["XX", "XY"] | None:
     elif isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
         letters = [item.strip().upper() for item in value]
     else:
-        raise KinshipInputError(f"malformed amelogenin {_shown(value)}: expected X, XX or XY")
+        raise KinshipInputError(f"malformed amelogenin {shown(value)}: expected X, XX or XY")
     if not letters:
         return None
     if len(letters) > 2 or not set(letters) <= {"X", "Y"} or "X" not in letters:
-        raise KinshipInputError(f"malformed amelogenin {_shown(value)}: expected X, XX or XY")
+        raise KinshipInputError(f"malformed amelogenin {shown(value)}: expected X, XX or XY")
     return "XY" if "Y" in letters else "XX"
 
 
