@@ -9,8 +9,9 @@ Sources
   with a case (the ``"frequencies"`` object of the CLI's ``CASE.json``).
 
 Both give a :class:`FrequencyTable` of :class:`LocusFrequencies` holding the values as in the
-source (raw, possibly summing to 0.998). Every frequency must be positive and finite, and every
-locus must sum to 1 within :data:`SUM_TOLERANCE` (1%); otherwise :class:`KinshipInputError`.
+source (raw, possibly summing to 0.998). Every frequency must be finite and at least
+:data:`MIN_FREQUENCY` (1e-9), and every locus must sum to 1 within :data:`SUM_TOLERANCE` (1%);
+otherwise :class:`KinshipInputError`.
 
 Using a table for a case
 ------------------------
@@ -66,6 +67,9 @@ __all__ = [
 SUM_TOLERANCE = 0.01
 #: A locus whose sum is within this of 1 is renormalised silently (NIST's 9-decimal rounding).
 NORMALISED_TOLERANCE = 1e-6
+#: The smallest usable allele frequency: anything below is a data error (published tables floor
+#: at about 1e-3), and far smaller values would underflow the likelihoods of large pedigrees.
+MIN_FREQUENCY = 1e-9
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -114,12 +118,12 @@ class LocusFrequencies:
             raise KinshipInputError(
                 f"{len(alleles)} alleles but frequency array of shape {values.shape} at {locus}"
             )
-        bad = ~np.isfinite(values) | (values <= 0.0)
+        bad = ~np.isfinite(values) | (values < MIN_FREQUENCY)
         if bad.any():
             index = int(np.flatnonzero(bad)[0])
             raise KinshipInputError(
                 f"frequency of allele {alleles[index]} at {locus} in {self.source} must be "
-                f"positive and finite, got {values[index]!r}"
+                f"finite and at least {MIN_FREQUENCY:g}, got {values[index]!r}"
             )
         total = math.fsum(values.tolist())
         if abs(total - 1.0) > SUM_TOLERANCE:
@@ -352,9 +356,10 @@ def _as_frequency(value: object, allele: str, locus: str) -> float:
             f"frequency of allele {allele} at {locus} must be a number, got {type(value).__name__}"
         )
     number = float(value)
-    if not math.isfinite(number) or number <= 0.0:
+    if not math.isfinite(number) or number < MIN_FREQUENCY:
         raise KinshipInputError(
-            f"frequency of allele {allele} at {locus} must be positive and finite, got {value!r}"
+            f"frequency of allele {allele} at {locus} must be finite and at least "
+            f"{MIN_FREQUENCY:g}, got {value!r}"
         )
     return number
 

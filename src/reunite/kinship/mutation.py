@@ -376,6 +376,8 @@ class MutationSpec:
 
     def for_locus(self, name: str) -> MutationModel | None:
         """The model for locus ``name`` (any accepted spelling), or ``None`` for no mutation."""
+        if not self.per_locus:
+            return self.default
         key = self.locus_key(name)
         if key in self.per_locus:
             return self.per_locus[key]

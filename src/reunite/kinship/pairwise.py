@@ -29,14 +29,17 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
+
+import numpy as np
+import numpy.typing as npt
 
 from reunite.kinship.errors import KinshipInputError, shown
 from reunite.kinship.frequencies import CaseFrequencies, LocusFrequencies
-from reunite.kinship.loci import locus_sort_key, normalise_locus
+from reunite.kinship.loci import locus_sort_key
 from reunite.kinship.pedigree import RELATIONSHIPS
 from reunite.kinship.profiles import Genotype, Profile
+from reunite.kinship.results import LRResult, combine, frequency_map
 
 __all__ = [
     "KAPPA",
@@ -70,8 +73,6 @@ KAPPA_TOLERANCE = 1e-9
 _TRIANGLE_SLACK = 1e-12
 #: θ must be below this (and at least 0).
 MAX_THETA = 0.25
-#: Largest log10 LR a float can hold.
-_MAX_LOG10 = math.log10(1.7976931348623157e308)
 
 
 def kappa_of(relationship: object) -> Kappa:
@@ -232,16 +233,33 @@ def locus_lr(
 # -- whole profiles ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PairwiseResult:
-    """A pairwise LR: ``lr`` (the product over loci), ``log10_lr`` (``None`` when ``lr`` is 0,
-    an exclusion), ``per_locus`` (LR of each locus typed in both profiles and in the
-    frequencies, canonical locus order) and ``notes`` (one line each)."""
+#: The result of :func:`pairwise_lr` (the general :class:`LRResult`).
+PairwiseResult = LRResult
 
-    lr: float
-    log10_lr: float | None
-    per_locus: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+
+def _kernel_lrs(
+    profile1: Profile,
+    profile2: Profile,
+    shared: Sequence[tuple[str, LocusFrequencies]],
+    kappa: Kappa,
+    theta: float,
+) -> npt.NDArray[np.float64]:
+    """The per-locus LRs of ``shared`` loci by the compiled kernel (the same sum as
+    :func:`locus_lr`)."""
+    from reunite.kinship.kernels import pairwise_locus_lrs
+
+    count = len(shared)
+    width = max((len(freqs) for _, freqs in shared), default=1)
+    p = np.zeros((count, width))
+    g1 = np.empty((count, 2), dtype=np.int64)
+    g2 = np.empty((count, 2), dtype=np.int64)
+    for row, (locus, freqs) in enumerate(shared):
+        p[row, : len(freqs)] = freqs.frequencies
+        g1[row] = _indices(profile1.genotypes[locus], freqs)
+        g2[row] = _indices(profile2.genotypes[locus], freqs)
+    out = np.empty(count)
+    pairwise_locus_lrs(g1, g2, p, kappa[0], kappa[1], kappa[2], theta, out)
+    return out
 
 
 def pairwise_lr(
@@ -266,36 +284,21 @@ def pairwise_lr(
     for profile in (profile1, profile2):
         if not isinstance(profile, Profile):
             raise KinshipInputError(f"expected a Profile, got {type(profile).__name__}")
-    loci = freqs_by_locus.loci if isinstance(freqs_by_locus, CaseFrequencies) else freqs_by_locus
-    if not isinstance(loci, Mapping):
-        raise KinshipInputError(
-            f"frequencies must map locus names to LocusFrequencies, got {type(loci).__name__}"
-        )
-    by_locus = {normalise_locus(name): value for name, value in loci.items()}
+    by_locus = frequency_map(freqs_by_locus)
 
-    per_locus: dict[str, float] = {}
     notes: list[str] = []
-    shared = sorted(set(profile1.genotypes) & set(profile2.genotypes), key=locus_sort_key)
-    for locus in shared:
+    shared: list[tuple[str, LocusFrequencies]] = []
+    for locus in sorted(set(profile1.genotypes) & set(profile2.genotypes), key=locus_sort_key):
         freqs = by_locus.get(locus)
         if freqs is None:
             notes.append(
                 f"locus {locus} is typed in both profiles but has no frequencies: left out (LR 1)"
             )
             continue
-        value = locus_lr(profile1.genotypes[locus], profile2.genotypes[locus], freqs, kappa, t)
-        per_locus[locus] = value
+        shared.append((locus, freqs))
+    values = _kernel_lrs(profile1, profile2, shared, kappa, t)
+    per_locus = {locus: float(value) for (locus, _), value in zip(shared, values, strict=True)}
+    for locus, value in per_locus.items():
         if value == 0.0:
             notes.append(f"locus {locus}: genotypes incompatible with the relationship (LR 0)")
-
-    if any(value == 0.0 for value in per_locus.values()):
-        return PairwiseResult(lr=0.0, log10_lr=None, per_locus=per_locus, notes=notes)
-    log10_lr = math.fsum(math.log10(value) for value in per_locus.values())
-    if log10_lr > _MAX_LOG10:
-        notes.append(f"the LR 10^{log10_lr:.2f} exceeds the floating-point range")
-        lr = math.inf
-    else:
-        lr = 10.0**log10_lr
-        if lr == 0.0:
-            notes.append(f"the LR 10^{log10_lr:.2f} is below the floating-point range")
-    return PairwiseResult(lr=lr, log10_lr=log10_lr, per_locus=per_locus, notes=notes)
+    return combine(per_locus, notes)

@@ -134,25 +134,34 @@ def _check(persons: tuple[Person, ...]) -> dict[str, Person]:
 
 
 def _topological(persons: tuple[Person, ...], by_id: Mapping[str, Person]) -> tuple[str, ...]:
-    """Ids with parents before children (input order otherwise); a cycle is an error."""
+    """Ids with parents before children (input order otherwise); a cycle is an error.
+
+    Depth-first without recursion, so that a pedigree of thousands of generations is no problem.
+    """
     order: list[str] = []
     state: dict[str, int] = {}  # 1: on the current path, 2: placed
-
-    def visit(person_id: str) -> None:
-        if state.get(person_id) == 2:
-            return
-        if state.get(person_id) == 1:
-            raise KinshipInputError(f"pedigree loop: {person_id!r} is their own ancestor")
-        state[person_id] = 1
-        person = by_id[person_id]
-        for parent in (person.mother, person.father):
-            if parent is not None:
-                visit(parent)
-        state[person_id] = 2
-        order.append(person_id)
-
     for person in persons:
-        visit(person.id)
+        if state.get(person.id) == 2:
+            continue
+        state[person.id] = 1
+        stack: list[tuple[str, Iterator[str | None]]] = [
+            (person.id, iter((person.mother, person.father)))
+        ]
+        while stack:
+            person_id, parents = stack[-1]
+            parent = next(parents, "")
+            if parent == "":
+                stack.pop()
+                state[person_id] = 2
+                order.append(person_id)
+            elif parent is None or state.get(parent) == 2:
+                continue
+            elif state.get(parent) == 1:
+                raise KinshipInputError(f"pedigree loop: {parent!r} is their own ancestor")
+            else:
+                state[parent] = 1
+                parent_person = by_id[parent]
+                stack.append((parent, iter((parent_person.mother, parent_person.father))))
     return tuple(order)
 
 

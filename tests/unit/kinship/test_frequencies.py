@@ -331,11 +331,12 @@ def test_case_sum_beyond_one_percent_is_an_error(total: float, shown: str) -> No
 
 
 BAD_FREQUENCIES = [
-    pytest.param(-0.1, "must be positive and finite, got -0.1", id="negative"),
-    pytest.param(0, "must be positive and finite, got 0", id="zero"),
-    pytest.param(0.0, "must be positive and finite, got 0.0", id="zero-float"),
-    pytest.param(math.nan, "must be positive and finite, got nan", id="nan"),
-    pytest.param(math.inf, "must be positive and finite, got inf", id="inf"),
+    pytest.param(-0.1, "must be finite and at least 1e-09, got -0.1", id="negative"),
+    pytest.param(0, "must be finite and at least 1e-09, got 0", id="zero"),
+    pytest.param(0.0, "must be finite and at least 1e-09, got 0.0", id="zero-float"),
+    pytest.param(math.nan, "must be finite and at least 1e-09, got nan", id="nan"),
+    pytest.param(math.inf, "must be finite and at least 1e-09, got inf", id="inf"),
+    pytest.param(1e-10, "must be finite and at least 1e-09, got 1e-10", id="below-floor"),
     pytest.param("0.5", "must be a number, got str", id="string"),
     pytest.param(True, "must be a number, got bool", id="bool"),
     pytest.param(None, "must be a number, got NoneType", id="none"),

@@ -292,7 +292,8 @@ def test_twenty_loci_from_a_shipped_table(relationship: str, theta: float) -> No
         expected = locus_lr(
             one.genotypes[name], two.genotypes[name], case.loci[name], relationship, theta
         )
-        assert value == expected
+        # The compiled kernel adds the same terms in another order: equal to the last bits.
+        assert value == pytest.approx(expected, rel=1e-14)
     # The same with the plain mapping, and with the persons swapped.
     assert pairwise_lr(one, two, dict(case.loci), relationship, theta).lr == result.lr
     assert close(pairwise_lr(two, one, case, relationship, theta).lr, result.lr, rel=1e-9)
