@@ -10,7 +10,18 @@ with a one-line message) for anything it cannot use:
   (:func:`load_table`, :func:`frequencies_for`);
 * :mod:`reunite.kinship.mutation` — pedmut's mutation models (:func:`parse_mutation`);
 * :mod:`reunite.kinship.pedigree` — family pedigrees and the smallest pedigree of each pairwise
-  relationship (:func:`relationship_pedigree`).
+  relationship (:func:`relationship_pedigree`);
+* :mod:`reunite.kinship.pairwise` — pairwise LRs from κ with θ (:func:`pairwise_lr`), compiled
+  in :mod:`reunite.kinship.kernels`;
+* :mod:`reunite.kinship.likelihood` — exact pedigree likelihoods and LRs with θ and mutation on
+  every edge (:func:`pedigree_lr`), and tables over every genotype of untyped persons;
+* :mod:`reunite.kinship.plan` — search planning: expected LR, exclusion power, detection rates and
+  the relative to sample next (:func:`plan_search`);
+* :mod:`reunite.kinship.case` and :mod:`reunite.kinship.cli` — the ``CASE.json`` contract and the
+  ``reunite kinship lr|plan|tables`` command (``docs/kinship-case-format.md``).
+
+Every figure is checked against a brute-force enumeration (``tests/unit/kinship/reference.py``)
+and against published values of the established software (``docs/kinship-validation.md``).
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from reunite.kinship.frequencies import (
     list_tables,
     load_table,
 )
+from reunite.kinship.likelihood import pedigree_lr
 from reunite.kinship.loci import (
     AMELOGENIN,
     CODIS_CORE_LOCI,
@@ -36,6 +48,7 @@ from reunite.kinship.loci import (
     normalise_locus,
 )
 from reunite.kinship.mutation import MutationModel, MutationSpec, mutation_matrix, parse_mutation
+from reunite.kinship.pairwise import pairwise_lr
 from reunite.kinship.pedigree import (
     RELATIONSHIPS,
     Pedigree,
@@ -43,6 +56,7 @@ from reunite.kinship.pedigree import (
     implicit_parent_id,
     relationship_pedigree,
 )
+from reunite.kinship.plan import plan_search
 from reunite.kinship.profiles import (
     Genotype,
     Profile,
@@ -52,6 +66,7 @@ from reunite.kinship.profiles import (
     parse_profile,
     parse_profiles,
 )
+from reunite.kinship.results import LRResult
 
 __all__ = [
     "AMELOGENIN",
@@ -63,6 +78,7 @@ __all__ = [
     "FrequencyTable",
     "Genotype",
     "KinshipInputError",
+    "LRResult",
     "LocusFrequencies",
     "LocusInfo",
     "MutationModel",
@@ -80,10 +96,13 @@ __all__ = [
     "locus_info",
     "mutation_matrix",
     "normalise_locus",
+    "pairwise_lr",
     "parse_allele",
     "parse_genotype",
     "parse_mutation",
     "parse_profile",
     "parse_profiles",
+    "pedigree_lr",
+    "plan_search",
     "relationship_pedigree",
 ]

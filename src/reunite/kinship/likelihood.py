@@ -454,10 +454,14 @@ def _stacked(batch: Sequence[LocusData]) -> tuple[FloatArray, FloatArray]:
 
 
 def _genotype_arrays(batch: Sequence[LocusData], persons: Iterable[str]) -> dict[str, IntArray]:
-    return {
-        person_id: np.array([data.genotypes[person_id] for data in batch], dtype=np.int64)
-        for person_id in persons
-    }
+    """Person id → ``(B, 2)`` allele indices, from one array built at once."""
+    order = list(persons)
+    if not order:
+        return {}
+    stacked = np.array(
+        [[data.genotypes[person_id] for person_id in order] for data in batch], dtype=np.int64
+    )
+    return {person_id: stacked[:, i] for i, person_id in enumerate(order)}
 
 
 def _operands(
@@ -482,22 +486,24 @@ def _operands(
     def received(child: str, role: int) -> IntArray:
         """``(B, 2)``: the allele the typed child got in ``role``, for phase 0 and 1."""
         g = genotypes[child]
-        return np.stack([g[:, role], g[:, 1 - role]], axis=1)
+        return g if role == 0 else g[:, ::-1]
 
     operands: list[Any] = []
     for factor in shape.factors:
         labels = [_BATCH, *factor.labels]
         if factor.kind == "mask":
             g = genotypes[factor.person]
-            array = np.ones((size, 2))
-            array[:, 1] = (g[:, 0] != g[:, 1]).astype(np.float64)
-            if factor.founder and not shape.joint:
-                array *= (p[rows, g[:, 0]] * p[rows, g[:, 1]])[:, None]
+            array = np.empty((size, 2))
+            weight = (
+                p[rows, g[:, 0]] * p[rows, g[:, 1]] if factor.founder and not shape.joint else 1.0
+            )
+            array[:, 0] = weight
+            array[:, 1] = (g[:, 0] != g[:, 1]) * weight
         elif factor.kind == "prior":
             array = p
         elif factor.kind == "edge_tt":
             t = transmission(factor.person)
-            array = np.take_along_axis(t, received(factor.child, factor.role), axis=1)
+            array = t[rows[:, None], received(factor.child, factor.role)]
         elif factor.kind == "edge_tu":
             array = transmission(factor.person)
         elif factor.kind in ("edge_ut", "edge_uu"):
@@ -507,7 +513,7 @@ def _operands(
                 array = half_h
             else:
                 idx = received(factor.child, factor.role)  # (B, 2)
-                array = np.take_along_axis(half_h, idx[:, None, None, :], axis=3)
+                array = np.moveaxis(half_h[rows[:, None], :, :, idx], 1, 3)
         else:  # pragma: no cover - the kinds are closed
             raise AssertionError(factor.kind)
         operands.extend((array, labels))
