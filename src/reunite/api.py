@@ -24,6 +24,7 @@ from ninja.security import django_auth
 from reunite.cases.api import router as cases_router
 from reunite.core.errors import AccessDenied, DomainError, NotFound, ProbableDuplicate
 from reunite.core.errors import ValidationFailed as DomainValidationFailed
+from reunite.dna.api import router as dna_router
 from reunite.people.api import (
     INVALID_INPUT,
     dashboard_router,
@@ -103,6 +104,7 @@ api.add_router("/found-persons", found_router)
 api.add_router("/photos", photo_router)
 api.add_router("/cases", cases_router)
 api.add_router("/dashboard", dashboard_router)
+api.add_router("/dna", dna_router)
 
 
 # --------------------------------------------------------------------------- errors

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "reunite.audit",
     "reunite.people",
     "reunite.cases",
+    "reunite.dna",
 ]
 
 MIDDLEWARE = [
@@ -211,3 +212,9 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# DNA registry (reunite.dna): profile QC and laboratory file imports.
+DNA_MIN_TYPED_LOCI = env.int("DNA_MIN_TYPED_LOCI", default=15)  # fewer typed STR loci: QC fails
+DNA_ALLELE_MARGIN_REPEATS = env.float("DNA_ALLELE_MARGIN_REPEATS", default=3.0)  # beyond tables
+DNA_IMPORT_MAX_BYTES = env.int("DNA_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+DNA_IMPORT_MAX_ROWS = env.int("DNA_IMPORT_MAX_ROWS", default=50_000)

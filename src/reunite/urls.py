@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("reunite.accounts.urls")),
     path("people/", include("reunite.people.urls")),
     path("cases/", include("reunite.cases.urls")),
+    path("dna/", include("reunite.dna.urls")),
     path("audit/", include("reunite.audit.urls")),
     path("api/", api.urls),
 ]

@@ -24,6 +24,11 @@ class Action(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_STATISTICS = "view_statistics"
     MANAGE_ACCOUNTS = "manage_accounts"
+    # dna (reunite.dna): samples, consent, custody, profiles, imports
+    VIEW_DNA = "view_dna"
+    COLLECT_DNA = "collect_dna"
+    EDIT_DNA = "edit_dna"
+    VIEW_GENOTYPES = "view_genotypes"
 
 
 _PARTNER = frozenset({Action.VIEW_FOUND, Action.EDIT_FOUND, Action.VIEW_STATISTICS})
@@ -61,6 +66,21 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         {Action.MANAGE_ACCOUNTS, Action.VIEW_AUDIT, Action.VIEW_STATISTICS}
     ),
 }
+
+
+# dna (reunite.dna): VIEW_DNA shows samples, consent, custody and profile metadata (never
+# alleles); COLLECT_DNA registers family members and samples, hands samples over and records or
+# withdraws consent; EDIT_DNA is laboratory work (receive, store, type, destroy, import, QC);
+# VIEW_GENOTYPES reads a profile's alleles (audited).  Investigators collect and follow samples
+# of their jurisdiction but never read genotypes; supervisors read them, they do no lab work.
+ROLE_ACTIONS[Role.INVESTIGATOR] |= {Action.VIEW_DNA, Action.COLLECT_DNA}
+ROLE_ACTIONS[Role.DNA_TECHNICIAN] |= {
+    Action.VIEW_DNA,
+    Action.COLLECT_DNA,
+    Action.EDIT_DNA,
+    Action.VIEW_GENOTYPES,
+}
+ROLE_ACTIONS[Role.SUPERVISOR] |= {Action.VIEW_DNA, Action.VIEW_GENOTYPES}
 
 
 def role_allows(user: User, action: Action) -> bool:

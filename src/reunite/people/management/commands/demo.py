@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from reunite.accounts.management.commands.serve import DEFAULT_PORT, DEFAULT_THREADS, serve
 from reunite.accounts.models import Division
 from reunite.accounts.services import load_divisions, read_china_divisions
+from reunite.dna import demo as dna_demo
 from reunite.people import demo
 
 
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             seed=options["seed"],
             progress=self._say,
         )
+        dna_demo.seed(seed=options["seed"], progress=self._say)
         self._say(
             _(
                 "Demo data ready in %(s).1f s: %(divisions)d divisions; %(units)d units and "
