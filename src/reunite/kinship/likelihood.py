@@ -329,19 +329,16 @@ def _shape(pedigree: Pedigree, typed: frozenset[str], free: tuple[str, ...], joi
 # ---------------------------------------------------------------------------------------------
 
 
-def _bn_typed(
-    draws: Sequence[IntArray], p: FloatArray, theta: float
-) -> tuple[FloatArray, FloatArray]:
-    """Joint probability of the typed founders' alleles per locus, and the allele counts after."""
-    batch, n = p.shape
-    counts = np.zeros((batch, n))
-    probability = np.ones(batch)
-    rows = np.arange(batch)
-    for j, allele in enumerate(draws):
-        x = counts[rows, allele]
-        probability *= (theta * x + (1.0 - theta) * p[rows, allele]) / (1.0 + (j - 1) * theta)
-        counts[rows, allele] += 1.0
-    return probability, counts
+def _bn_typed(draws: Sequence[IntArray], p: FloatArray, theta: float) -> FloatArray:
+    """Joint probability of the typed founders' alleles per locus, drawn in order."""
+    rows = np.arange(p.shape[0])
+    alleles = np.stack(list(draws), axis=1)  # (B, D)
+    earlier = np.tril(alleles[:, :, None] == alleles[:, None, :], k=-1).sum(axis=2)
+    order = np.arange(alleles.shape[1])
+    terms = (theta * earlier + (1.0 - theta) * p[rows[:, None], alleles]) / (
+        1.0 + (order - 1) * theta
+    )
+    return np.asarray(terms.prod(axis=1), dtype=np.float64)
 
 
 @lru_cache(maxsize=16)
@@ -519,7 +516,7 @@ def _operands(
         operands.extend((array, labels))
     if shape.joint and shape.typed_founders:
         draws = [genotypes[f][:, i] for f in shape.typed_founders for i in (0, 1)]
-        typed_probability, _ = _bn_typed(draws, p, theta)
+        typed_probability = _bn_typed(draws, p, theta)
         scalar = scalar * typed_probability
     return operands, scalar, p
 
@@ -650,6 +647,12 @@ def locus_likelihood(
 UNRELATED_ID = "_unknown_unrelated_"
 
 
+@lru_cache(maxsize=256)
+def _unrelated(pedigree: Pedigree) -> Pedigree:
+    """The pedigree of H2: the family plus the unknown person as an unrelated founder."""
+    return pedigree.with_founder(UNRELATED_ID)
+
+
 def _check_profiles(
     pedigree: Pedigree, missing: str, references: Mapping[str, Profile], unknown: Profile
 ) -> None:
@@ -706,7 +709,7 @@ def pedigree_lr(
     if not isinstance(spec, MutationSpec):
         raise KinshipInputError(f"mutation must be a MutationSpec, got {type(spec).__name__}")
     by_locus = frequency_map(frequencies)
-    unrelated = pedigree.with_founder(UNRELATED_ID)
+    unrelated = _unrelated(pedigree)
 
     notes: list[str] = []
     unknown_sex = unknown.sex_from_amelogenin()
