@@ -21,10 +21,12 @@ from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import django_auth
 
+from reunite.alerts.api import router as alerts_router
 from reunite.cases.api import router as cases_router
 from reunite.core.errors import AccessDenied, DomainError, NotFound, ProbableDuplicate
 from reunite.core.errors import ValidationFailed as DomainValidationFailed
 from reunite.dna.api import router as dna_router
+from reunite.notify.api import router as notify_router
 from reunite.people.api import (
     INVALID_INPUT,
     dashboard_router,
@@ -105,6 +107,8 @@ api.add_router("/photos", photo_router)
 api.add_router("/cases", cases_router)
 api.add_router("/dashboard", dashboard_router)
 api.add_router("/dna", dna_router)
+api.add_router("/alerts", alerts_router)
+api.add_router("/notify", notify_router)
 
 
 # --------------------------------------------------------------------------- errors

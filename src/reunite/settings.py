@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "reunite.audit",
     "reunite.people",
     "reunite.cases",
+    "reunite.alerts",
+    "reunite.notify",
     "reunite.dna",
 ]
 
@@ -212,6 +214,44 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Rapid-search alerts (checked by reunite.alerts.policy; each may be set per deployment).
+ALERTS = {
+    # "hours since last seen:radius km" — the ring due from that time on (the Tuanyuan default).
+    "RINGS": env.str("ALERTS_RINGS", default="0:100,1:200,2:300,3:500"),
+    "REGION_AFTER_HOURS": env.float("ALERTS_REGION_AFTER_HOURS", default=4.0),
+    "EXPIRE_AFTER_HOURS": env.float("ALERTS_EXPIRE_AFTER_HOURS", default=72.0),
+    "RECENT_WINDOW_HOURS": env.float("ALERTS_RECENT_WINDOW_HOURS", default=72.0),
+    "MINOR_UNDER_AGE": env.int("ALERTS_MINOR_UNDER_AGE", default=18),
+    "MIN_DESCRIPTION_CHARS": env.int("ALERTS_MIN_DESCRIPTION_CHARS", default=20),
+    "PUBLIC_BASE_URL": env.str("ALERTS_PUBLIC_BASE_URL", default="http://127.0.0.1:8000"),
+    "CAP_SENDER": env.str("ALERTS_CAP_SENDER", default="alerts@reunite.invalid"),
+    "SIGHTINGS_PER_ADDRESS": env.int("ALERTS_SIGHTINGS_PER_ADDRESS", default=5),
+    "SIGHTINGS_WINDOW_S": env.int("ALERTS_SIGHTINGS_WINDOW_S", default=600),
+}
+
+# Alert subscribers and dispatch (reunite.notify; defaults and meanings in reunite.notify.conf).
+NOTIFY_REDIS_URL = env.str("REUNITE_REDIS_URL", default="") or REDIS_URL
+NOTIFY_QUEUE_BACKEND = env.str(
+    "REUNITE_NOTIFY_BACKEND", default="redis" if env.str("REUNITE_REDIS_URL", default="") else "db"
+)
+NOTIFY_PUBLIC_BASE_URL = env.str("REUNITE_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+NOTIFY_REDIS_PREFIX = env.str("REUNITE_NOTIFY_REDIS_PREFIX", default="reunite:notify")
+NOTIFY_THROTTLE_PER_SECOND = {
+    "webhook": env.float("NOTIFY_WEBHOOK_PER_SECOND", default=0.0),
+    "email": env.float("NOTIFY_EMAIL_PER_SECOND", default=50.0),
+    "sms": env.float("NOTIFY_SMS_PER_SECOND", default=20.0),
+}
+NOTIFY_WEBHOOK_ALLOW_LOOPBACK = env.bool("NOTIFY_WEBHOOK_ALLOW_LOOPBACK", default=False)
+NOTIFY_SMS_GATEWAY_URL = env.str("NOTIFY_SMS_GATEWAY_URL", default="")
+NOTIFY_SMS_GATEWAY_TOKEN = env.str("NOTIFY_SMS_GATEWAY_TOKEN", default="")
+EMAIL_HOST = env.str("EMAIL_HOST", default="127.0.0.1")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="alerts@reunite.invalid")
 
 # DNA registry (reunite.dna): profile QC and laboratory file imports.
 DNA_MIN_TYPED_LOCI = env.int("DNA_MIN_TYPED_LOCI", default=15)  # fewer typed STR loci: QC fails

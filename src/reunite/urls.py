@@ -13,6 +13,8 @@ urlpatterns = [
     path("people/", include("reunite.people.urls")),
     path("cases/", include("reunite.cases.urls")),
     path("dna/", include("reunite.dna.urls")),
+    path("alerts/", include("reunite.alerts.urls")),
+    path("notify/", include("reunite.notify.urls")),
     path("audit/", include("reunite.audit.urls")),
     path("api/", api.urls),
 ]

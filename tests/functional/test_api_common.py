@@ -170,8 +170,23 @@ DNA_PATHS = {
     "/api/dna/samples/{sample_id}/custody",
     "/api/dna/samples/{sample_id}/withdraw-consent",
 }
-ALERTS_PATHS: set[str] = set()
-NOTIFY_PATHS: set[str] = set()
+ALERTS_PATHS = {
+    "/api/alerts",
+    "/api/alerts/sightings/{sighting_id}/status",
+    "/api/alerts/{alert_id}",
+    "/api/alerts/{alert_id}/approve-national",
+    "/api/alerts/{alert_id}/cancel",
+    "/api/alerts/{alert_id}/release",
+    "/api/alerts/{alert_id}/sightings",
+}
+NOTIFY_PATHS = {
+    "/api/notify/dead-letters",
+    "/api/notify/dead-letters/requeue",
+    "/api/notify/partners",
+    "/api/notify/partners/{partner_id}",
+    "/api/notify/partners/{partner_id}/enabled",
+    "/api/notify/stats/{topic}",
+}
 
 
 def test_openapi_lists_every_path_with_tags_and_named_schemas() -> None:

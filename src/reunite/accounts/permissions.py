@@ -24,6 +24,13 @@ class Action(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_STATISTICS = "view_statistics"
     MANAGE_ACCOUNTS = "manage_accounts"
+    # alerts (reunite.alerts): rapid-search alerts
+    VIEW_ALERT = "view_alert"
+    DRAFT_ALERT = "draft_alert"
+    RELEASE_ALERT = "release_alert"
+    APPROVE_NATIONAL_ALERT = "approve_national_alert"
+    # notify (reunite.notify): partner webhook endpoints, media, dead letters
+    MANAGE_NOTIFY = "manage_notify"
     # dna (reunite.dna): samples, consent, custody, profiles, imports
     VIEW_DNA = "view_dna"
     COLLECT_DNA = "collect_dna"
@@ -66,6 +73,22 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         {Action.MANAGE_ACCOUNTS, Action.VIEW_AUDIT, Action.VIEW_STATISTICS}
     ),
 }
+
+
+# alerts (reunite.alerts): investigators see and draft alerts; supervisors are the duty officers
+# who release them (from a unit at county level or above, checked in alerts.services) and give
+# the second approval a national alert needs (province level or above).
+ROLE_ACTIONS[Role.INVESTIGATOR] |= {Action.VIEW_ALERT, Action.DRAFT_ALERT}
+ROLE_ACTIONS[Role.SUPERVISOR] |= {
+    Action.VIEW_ALERT,
+    Action.DRAFT_ALERT,
+    Action.RELEASE_ALERT,
+    Action.APPROVE_NATIONAL_ALERT,
+}
+
+
+# notify (reunite.notify): administrators register partners and media and handle dead letters.
+ROLE_ACTIONS[Role.ADMINISTRATOR] |= {Action.MANAGE_NOTIFY}
 
 
 # dna (reunite.dna): VIEW_DNA shows samples, consent, custody and profile metadata (never

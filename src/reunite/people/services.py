@@ -1149,6 +1149,7 @@ def change_missing_status(
     when ``cases.services.ALLOWED_TRANSITIONS`` allows it from where the case stands.
     Raises ``NotFound``, ``AccessDenied`` (audited) or ``ValidationFailed`` (``status``/``note``).
     """
+    from reunite.alerts.services import report_status_changed
     from reunite.cases.models import CaseEventKind
     from reunite.cases.services import add_event, follow_report
 
@@ -1175,6 +1176,7 @@ def change_missing_status(
                 acting_user=acting_user, case_id=case.pk, status=CASE_STATUS_FOR_REPORT[status]
             )
         _status_audit(acting_user, report, old, note)
+        report_status_changed(acting_user=acting_user, report=report, old_status=old)
     return report
 
 

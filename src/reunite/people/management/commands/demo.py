@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from reunite.accounts.management.commands.serve import DEFAULT_PORT, DEFAULT_THREADS, serve
 from reunite.accounts.models import Division
 from reunite.accounts.services import load_divisions, read_china_divisions
+from reunite.alerts import demo as alerts_demo
 from reunite.dna import demo as dna_demo
+from reunite.notify import demo as notify_demo
 from reunite.people import demo
 
 
@@ -46,6 +48,8 @@ class Command(BaseCommand):
             seed=options["seed"],
             progress=self._say,
         )
+        notify_demo.seed(seed=options["seed"], progress=self._say)
+        alerts_demo.seed(progress=self._say)
         dna_demo.seed(seed=options["seed"], progress=self._say)
         self._say(
             _(
