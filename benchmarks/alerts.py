@@ -46,6 +46,7 @@ SECRET = "benchmark-shared-secret-0123456789"  # noqa: S105 (a loopback test sin
 ENDPOINTS = 20
 KEYED = hmac.new(SECRET.encode(), digestmod=hashlib.sha256)
 RECIPIENT_CENTRE = (43.8256, 87.6168)  # Ürümqi: far from the rings timed above
+CRASH_CENTRE = (29.6520, 91.1721)  # Lhasa: the crash test's own recipients
 
 
 # =========================================================================== the sink
@@ -476,7 +477,8 @@ def wait_delivered(timeout: float) -> float:
     raise TimeoutError(f"deliveries still pending after {timeout} s")
 
 
-def broadcast(n: int, key: str) -> tuple[int, float]:
+def broadcast(centre: tuple[float, float], key: str) -> tuple[int, float]:
+    """One message to every recipient placed around ``centre`` (all within 80 km)."""
     from reunite.notify import services
 
     b = services.Broadcast(
@@ -490,7 +492,7 @@ def broadcast(n: int, key: str) -> tuple[int, float]:
         "</identifier>" + "<info>" + "x" * 1500 + "</info></alert>",
     )
     started = time.perf_counter()
-    count = services.broadcast_in_circle(b, *RECIPIENT_CENTRE, 80.0, only_new=False)
+    count = services.broadcast_in_circle(b, *centre, 80.0, only_new=False)
     return count, time.perf_counter() - started
 
 
@@ -505,7 +507,7 @@ def throughput(args: argparse.Namespace, backend: str, port: int, key: str) -> d
 
     settings.NOTIFY_QUEUE_BACKEND = backend
     try:
-        count, enqueue_s = broadcast(args.notifications, key)
+        count, enqueue_s = broadcast(RECIPIENT_CENTRE, key)
         done = wait_delivered(args.timeout)
     finally:
         workers.stop()
@@ -537,7 +539,7 @@ def crash(args: argparse.Namespace, backend: str, port: int, key: str) -> dict[s
     settings.NOTIFY_QUEUE_BACKEND = backend
     killed_at = None
     try:
-        count, _enqueue = broadcast(args.crash_notifications, key)
+        count, _enqueue = broadcast(CRASH_CENTRE, key)
         expected = set(
             Delivery.objects.filter(message__message_key=key).values_list(
                 "idempotency_key", flat=True
@@ -656,10 +658,15 @@ def main() -> None:
             ).pk
             for i in range(ENDPOINTS)
         ]
-        m = max(args.notifications, args.crash_notifications)
-        rlat = RECIPIENT_CENTRE[0] + rng.uniform(-0.4, 0.4, m)
-        rlon = RECIPIENT_CENTRE[1] + rng.uniform(-0.4, 0.4, m)
-        bulk_subscribers(rlat, rlon, np.zeros(m, dtype=int), kind="partner", endpoint_ids=endpoints)
+        for centre, m in (
+            (RECIPIENT_CENTRE, args.notifications),
+            (CRASH_CENTRE, args.crash_notifications),
+        ):
+            rlat = centre[0] + rng.uniform(-0.4, 0.4, m)
+            rlon = centre[1] + rng.uniform(-0.4, 0.4, m)
+            bulk_subscribers(
+                rlat, rlon, np.zeros(m, dtype=int), kind="partner", endpoint_ids=endpoints
+            )
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE notify_subscriber")  # as autovacuum would after the load
         backends = ["db"] if args.skip_redis else ["db", "redis"]
@@ -686,8 +693,14 @@ def main() -> None:
             from reunite.notify.queue import redis_client
 
             client = redis_client(args.redis_url)
+            batch: list[bytes] = []
             for name in client.scan_iter(f"{args.redis_prefix}:*", count=10_000):
-                client.delete(name)
+                batch.append(name)
+                if len(batch) >= 5_000:
+                    client.unlink(*batch)
+                    batch = []
+            if batch:
+                client.unlink(*batch)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json_path:
