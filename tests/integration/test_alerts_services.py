@@ -161,7 +161,10 @@ def test_rings_widen_with_time_and_reach_only_new_subscribers(
             ]
             assert i.findtext("cap:severity", namespaces=NS) == "Severe"
             assert i.findtext("cap:certainty", namespaces=NS) == "Likely"
-            assert i.findtext("cap:event", namespaces=NS) == "Child Abduction"
+            # <event> is human-readable text, in the language of its <info> block.
+            language = i.findtext("cap:language", namespaces=NS)
+            expected = {"zh-CN": "儿童被拐", "en-US": "Child Abduction"}[language]
+            assert i.findtext("cap:event", namespaces=NS) == expected
             assert i.find("cap:resource/cap:uri", NS).text.endswith(f"/alerts/{alert.pk}/photo")
     widened = AuditEntry.objects.filter(object_type="alert", object_id=str(alert.pk))
     assert widened.filter(details__widened__isnull=False).count() == 4
