@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser_support import demo_server
 from tests.conftest import png_bytes
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -32,48 +28,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     var = tmp_path_factory.mktemp("browser-var")
-    env = {**os.environ, "REUNITE_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "reunite.settings"}
-    env.pop("DATABASE_URL", None)
-    cli = [sys.executable, "-m", "reunite"]
-    seeded = subprocess.run(
-        [*cli, "demo", "--missing", "30", "--found", "30", "--no-serve"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert seeded.returncode == 0, seeded.stdout + seeded.stderr
-    port = _free_port()
-    log = open(var / "serve.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [*cli, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/accounts/login/", timeout=2)  # noqa: S310 (loopback)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError((var / "serve.log").read_text()) from None
-                time.sleep(0.3)
+    with demo_server(var, missing=30, found=30, ready_path="/accounts/login/") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture

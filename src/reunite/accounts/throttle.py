@@ -34,6 +34,18 @@ def _blocked_key(ip: str | None) -> str:
     return f"reunite:signin:blocked:{_address(ip)}"
 
 
+def count_in_window(key: str, window_s: int) -> int:
+    """Add one to the counter ``key`` in the shared cache and return it; the window opens with
+    the first count and lasts ``window_s`` seconds. Atomic on Redis, so every worker counts
+    together. Also used by other rate limits (alert sightings)."""
+    cache.add(key, 0, timeout=window_s)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, timeout=window_s)
+        return 1
+
+
 def is_blocked(ip: str | None) -> bool:
     """Whether sign-ins from ``ip`` are refused right now."""
     return bool(cache.get(_blocked_key(ip)))
@@ -45,12 +57,7 @@ def note_failure(ip: str | None) -> int:
     Returns the number of failures in the current window.
     """
     key = _failures_key(ip)
-    cache.add(key, 0, timeout=window_s())
-    try:
-        failures = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=window_s())
-        failures = 1
+    failures = count_in_window(key, window_s())
     if failures >= limit():
         cache.set(_blocked_key(ip), True, timeout=window_s())
         cache.delete(key)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from reunite.accounts.models import Division, DivisionLevel, User
 from reunite.accounts.permissions import Action
 from reunite.accounts.services import division_contains_point, haversine_km, valid_coordinates
+from reunite.accounts.throttle import count_in_window
 from reunite.alerts import policy
 from reunite.alerts.models import Alert, AlertStatus, LocationSource, Sighting, SightingStatus
 from reunite.alerts.services import (
@@ -111,18 +112,8 @@ def _sighting_key(source_ip: str) -> str:
 
 
 def _take_sighting_slot(source_ip: str, rules: policy.Policy) -> int:
-    """Count one sighting from ``source_ip`` in the current window; returns the count.
-
-    The same atomic add-then-incr on the shared cache as ``accounts.throttle`` (whose sign-in
-    limits and keys are its own), so every worker process counts together.
-    """
-    key = _sighting_key(source_ip)
-    cache.add(key, 0, timeout=rules.sightings_window_s)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, timeout=rules.sightings_window_s)
-        return 1
+    """Count one sighting from ``source_ip`` in the current window; returns the count."""
+    return count_in_window(_sighting_key(source_ip), rules.sightings_window_s)
 
 
 def _sightings_from(source_ip: str) -> int:
