@@ -191,6 +191,7 @@ def test_smtp_refusal_is_a_failed_attempt(db: None, settings: Any) -> None:
     drain(Worker("db"))
     row = Delivery.objects.get()
     assert row.status == DeliveryStatus.FAILED and "Connection" in row.last_error
+    assert "reader@example.cn" not in row.last_error  # no contact data in the clear
 
 
 def test_sms_goes_to_the_gateway_as_json(db: None, settings: Any) -> None:

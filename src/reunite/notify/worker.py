@@ -250,7 +250,7 @@ class Dispatcher:
                     mailer.send_messages([message])
                 except Exception as exc:  # any SMTP or socket failure is a failed attempt
                     mailer.close()
-                    yield [], [Failure(job, f"{type(exc).__name__}: {exc}"[:300])]
+                    yield [], [Failure(job, _mail_error(exc))]
                 else:
                     yield [job], []
         finally:
@@ -368,3 +368,10 @@ class Worker:
             self.stop.set()
             self.dispatcher.http.close()
         return self.counters
+
+
+def _mail_error(exc: Exception) -> str:
+    """What is kept of a failed send: the error's kind and SMTP code, never its text, which can
+    quote the recipient's address (contact data is stored encrypted, never in the clear)."""
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__}" + (f" (SMTP {code})" if code is not None else "")
