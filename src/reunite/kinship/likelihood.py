@@ -26,7 +26,7 @@ the same typing pattern at once.
 
 **Allele lumping.** Alleles seen in no typed person may be merged into one without changing any
 likelihood when the mutation matrix is *lumpable* for them (always without mutation, and for the
-``equal`` and ``proportional`` models; checked numerically for each matrix), as pedprobr does. With
+``equal`` and ``proportional`` models, lumpable for any allele set), as pedprobr does. With
 θ this is exact too (Balding–Nichols draws aggregate like a Dirichlet).
 
 Every input problem raises :class:`~reunite.kinship.errors.KinshipInputError`.
@@ -72,8 +72,6 @@ IntArray = npt.NDArray[np.int64]
 MAX_JOINT_FOUNDERS = 5
 #: einsum labels (numpy accepts 52).
 _MAX_LABELS = 52
-#: Relative tolerance of the numerical lumpability check.
-_LUMP_TOLERANCE = 1e-13
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,22 +96,6 @@ class LocusData:
 
 
 _serials = itertools.count()
-
-
-def _lumpable(matrix: FloatArray, group: Sequence[int]) -> bool:
-    """Whether the alleles of ``group`` can be merged without changing any likelihood.
-
-    Strong lumpability: every row of the group sends the same probability to each allele outside
-    the group, and the same total into the group.
-    """
-    rows = matrix[np.asarray(group)]
-    inside = rows[:, np.asarray(group)].sum(axis=1)
-    outside = np.delete(rows, np.asarray(group), axis=1)
-    scale = max(1.0, float(np.abs(rows).max()))
-    tolerance = _LUMP_TOLERANCE * scale
-    if np.ptp(inside) > tolerance:
-        return False
-    return not (outside.size and float(np.ptp(outside, axis=0).max()) > tolerance)
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,7 +131,9 @@ def _unlumped(freqs: LocusFrequencies, mutation: MutationModel | None) -> _Prepa
 def _prepare(
     freqs: LocusFrequencies, mutation: MutationModel | None, seen: frozenset[int] | None
 ) -> _Prepared:
-    """The alleles, frequencies and matrix of a locus, lumped for ``seen`` where exact."""
+    """The alleles, frequencies and matrix of a locus, lumped for ``seen`` where exact: the
+    equal and proportional models are strongly lumpable for any set of alleles (pedmut's
+    ``alwaysLumpable``), so the alleles nobody shows merge into one."""
     base = _unlumped(freqs, mutation)
     if seen is None or not _lumps(mutation):
         return base
@@ -157,8 +141,6 @@ def _prepare(
     if len(others) < 2:
         return base
     matrix, p, alleles = base.mutation, base.p, base.alleles
-    if not _lumpable(matrix, others):  # pragma: no cover - the models above always are
-        return base
     kept = sorted(seen)
     last = len(kept)
     order = [*kept, others[0]]
