@@ -258,3 +258,18 @@ DNA_MIN_TYPED_LOCI = env.int("DNA_MIN_TYPED_LOCI", default=15)  # fewer typed ST
 DNA_ALLELE_MARGIN_REPEATS = env.float("DNA_ALLELE_MARGIN_REPEATS", default=3.0)  # beyond tables
 DNA_IMPORT_MAX_BYTES = env.int("DNA_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DNA_IMPORT_MAX_ROWS = env.int("DNA_IMPORT_MAX_ROWS", default=50_000)
+# DNA matching (reunite.dna: engine, matching, battle): the LR threshold of a candidate, θ, the
+# mutation model (a kinship case file's "mutation" object), the frequency table, how many families
+# one battle chunk holds, a Dask scheduler for the battle ("local" or tcp://HOST:8786; empty: this
+# process on every core), and how a saved profile is searched: "thread"
+# (a background worker after commit), "inline" (right after commit, in the request) or "off"
+# (only `reunite dna searches`).
+DNA_MATCH_THRESHOLD = env.float("DNA_MATCH_THRESHOLD", default=10_000.0)
+DNA_MATCH_THETA = env.float("DNA_MATCH_THETA", default=0.01)
+DNA_MATCH_MUTATION = {"model": "stepwise", "rate": 0.002, "rate2": 0.0, "range": 0.1}
+DNA_MATCH_FREQUENCY_TABLE = env.str("DNA_MATCH_FREQUENCY_TABLE", default="han_chinese")
+DNA_MATCH_CHUNK_FAMILIES = env.int("DNA_MATCH_CHUNK_FAMILIES", default=1000)
+DNA_MATCH_DASK = env.str("DNA_MATCH_DASK", default="")
+DNA_MATCH_SEARCH_MODE = env.str("DNA_MATCH_SEARCH_MODE", default="thread")
+DNA_MATCH_BATTLE_MODE = env.str("DNA_MATCH_BATTLE_MODE", default="thread")  # the web button
+DNA_MATCH_DASK_TIMEOUT = env.float("DNA_MATCH_DASK_TIMEOUT", default=10.0)  # seconds to connect

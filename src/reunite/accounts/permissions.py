@@ -36,6 +36,11 @@ class Action(enum.StrEnum):
     COLLECT_DNA = "collect_dna"
     EDIT_DNA = "edit_dna"
     VIEW_GENOTYPES = "view_genotypes"
+    # dna matching (reunite.dna): candidates, reviews, comparison runs, match reports
+    VIEW_MATCHES = "view_matches"
+    REVIEW_MATCHES = "review_matches"
+    RUN_COMPARISON = "run_comparison"
+    VIEW_MATCH_REPORT = "view_match_report"
 
 
 _PARTNER = frozenset({Action.VIEW_FOUND, Action.EDIT_FOUND, Action.VIEW_STATISTICS})
@@ -104,6 +109,23 @@ ROLE_ACTIONS[Role.DNA_TECHNICIAN] |= {
     Action.VIEW_GENOTYPES,
 }
 ROLE_ACTIONS[Role.SUPERVISOR] |= {Action.VIEW_DNA, Action.VIEW_GENOTYPES}
+
+
+# dna matching (reunite.dna): DNA technicians and supervisors see the candidates of their
+# jurisdiction (the family's or the unidentified person's), review them (two different analysts
+# confirm) and read match reports (the one place reference genotypes are shown); supervisors
+# start a comparison battle over the whole database.
+ROLE_ACTIONS[Role.DNA_TECHNICIAN] |= {
+    Action.VIEW_MATCHES,
+    Action.REVIEW_MATCHES,
+    Action.VIEW_MATCH_REPORT,
+}
+ROLE_ACTIONS[Role.SUPERVISOR] |= {
+    Action.VIEW_MATCHES,
+    Action.REVIEW_MATCHES,
+    Action.RUN_COMPARISON,
+    Action.VIEW_MATCH_REPORT,
+}
 
 
 def role_allows(user: User, action: Action) -> bool:

@@ -444,3 +444,239 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym
+
+
+# --------------------------------------------------------------------------- matching
+#
+# Candidates of the kinship search, the comparison runs that find them, the reviews that confirm
+# or reject them (``dna.matching``, ``dna.battle``, ``dna.review``).  A candidate never stores an
+# allele: its per-locus table holds likelihood ratios; the genotypes are read from the profiles
+# (still under consent) only when a match report is drawn.
+
+
+class ComparisonRunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    FAILED = "failed", _("Failed (resumable)")
+    INTERRUPTED = "interrupted", _("Interrupted (resumable)")
+
+
+class ComparisonRun(models.Model):
+    """One "comparison battle": every family against every unidentified profile.
+
+    Families are split into chunks of report-id ranges fixed when the run starts
+    (``chunk_bounds``); a chunk's candidates and its place in ``chunks_done`` are saved in one
+    transaction, so a run that crashes or is interrupted resumes from its last checkpoint with
+    nothing repeated and nothing lost.  At most one run is ``running`` (a database constraint).
+    """
+
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.CharField(_("started from"), max_length=16, default="cli")
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ComparisonRunStatus.choices,
+        default=ComparisonRunStatus.RUNNING,
+    )
+    threshold = models.FloatField(_("LR threshold"))
+    theta = models.FloatField(_("θ (co-ancestry)"))
+    mutation = models.JSONField(_("mutation model"), null=True, blank=True)
+    frequency_table = models.CharField(_("frequency table"), max_length=64)
+    hypotheses = models.JSONField(_("hypotheses"), default=list)
+    engine = models.CharField(_("engine"), max_length=100, blank=True)
+    backend = models.CharField(_("computed on"), max_length=200, blank=True)
+    chunk_bounds = models.JSONField(default=list)  # [[first report id, last report id], ...]
+    chunks_done = models.JSONField(default=list)  # chunk indices, in the order completed
+    families = models.PositiveIntegerField(_("families"), default=0)
+    unknowns = models.PositiveIntegerField(_("unidentified profiles"), default=0)
+    pairs = models.BigIntegerField(_("pairs compared"), default=0)
+    candidates = models.PositiveIntegerField(_("candidates"), default=0)
+    families_skipped = models.PositiveIntegerField(default=0)
+    duration_seconds = models.FloatField(_("duration (s)"), default=0.0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("comparison run")
+        verbose_name_plural = _("comparison runs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status="running"),
+                name="dna_one_comparison_run_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk}"
+
+    @property
+    def chunks_total(self) -> int:
+        return len(self.chunk_bounds)
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in (ComparisonRunStatus.FAILED, ComparisonRunStatus.INTERRUPTED)
+
+
+class CandidateStatus(models.TextChoices):
+    CANDIDATE = "candidate", _("Candidate")
+    UNDER_REVIEW = "under_review", _("Under review (one confirmation)")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class HypothesisKind(models.TextChoices):
+    """What the family's typed relatives are to the missing person (for filters and warnings)."""
+
+    TRIO = "trio", _("Both parents (trio)")
+    PARENT = "parent", _("One parent")
+    SIBLINGS = "siblings", _("Siblings")
+    PARENT_SIBLING = "parent_sibling", _("A parent and siblings")
+    OTHER = "other", _("Other relatives")
+
+
+class Candidate(models.Model):
+    """An unidentified profile whose LR, placed as the missing person of a family's pedigree,
+    reaches the threshold.  One per (family, profile, hypothesis): reruns update, never double."""
+
+    report = models.ForeignKey(
+        MissingPersonReport,
+        on_delete=models.PROTECT,
+        related_name="dna_candidates",
+        verbose_name=_("family (missing report)"),
+    )
+    profile = models.ForeignKey(
+        Profile,
+        on_delete=models.PROTECT,
+        related_name="candidates",
+        verbose_name=_("unidentified profile"),
+    )
+    hypothesis = models.CharField(_("hypothesis"), max_length=200)
+    hypothesis_kind = models.CharField(
+        _("typed relatives"), max_length=16, choices=HypothesisKind.choices
+    )
+    # The pedigree as it was computed: [{"id", "sex", "mother", "father"}], and code → profile id.
+    pedigree = models.JSONField(default=list)
+    references = models.JSONField(default=dict)
+    lr = models.FloatField(_("likelihood ratio"))
+    log10_lr = models.FloatField(_("log10 LR"), db_index=True)
+    per_locus = models.JSONField(default=list)  # [{"locus": ..., "lr": ...}] canonical order
+    notes = models.JSONField(default=list, blank=True)
+    # The parameters the LR was computed with (also for candidates of incremental searches).
+    threshold = models.FloatField(_("LR threshold"))
+    theta = models.FloatField(_("θ (co-ancestry)"))
+    mutation = models.JSONField(_("mutation model"), null=True, blank=True)
+    frequency_table = models.CharField(_("frequency table"), max_length=64)
+    engine = models.CharField(_("engine"), max_length=100, blank=True)
+    run = models.ForeignKey(
+        ComparisonRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="found",
+        verbose_name=_("comparison run"),
+    )
+    source = models.CharField(_("found by"), max_length=16, default="battle")
+    family_division = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("family's jurisdiction"),
+    )
+    unidentified_division = models.ForeignKey(
+        Division,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("unidentified person's jurisdiction"),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=CandidateStatus.choices,
+        default=CandidateStatus.CANDIDATE,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    computed_at = models.DateTimeField(_("computed"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reunion_opened_at = models.DateTimeField(_("reunion step opened"), null=True, blank=True)
+    notified = models.PositiveIntegerField(_("investigators notified"), default=0)
+
+    class Meta:
+        ordering = ["-log10_lr", "id"]
+        verbose_name = _("match candidate")
+        verbose_name_plural = _("match candidates")
+        indexes = [models.Index(fields=["status", "log10_lr"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "profile", "hypothesis"], name="dna_one_candidate_per_hypothesis"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"C-{self.pk}"
+
+
+class ReviewDecision(models.TextChoices):
+    CONFIRM = "confirm", _("Confirm: the same person")
+    REJECT = "reject", _("Reject: not this family")
+
+
+class CandidateReview(models.Model):
+    """One analyst's decision on a candidate; two different analysts must confirm."""
+
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="reviews")
+    analyst = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=16, choices=ReviewDecision.choices)
+    note = EncryptedTextField(_("note"))
+    at = models.DateTimeField(_("when"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("candidate review")
+        verbose_name_plural = _("candidate reviews")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "analyst"], name="dna_one_review_per_analyst"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_id} {self.decision}"
+
+
+class SearchRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class SearchRequest(models.Model):
+    """A durable request to search one profile against the other side (written in the same
+    transaction as the profile that needs it; worked off after commit, see ``dna.matching``)."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="search_requests")
+    status = models.CharField(
+        max_length=16, choices=SearchRequestStatus.choices, default=SearchRequestStatus.PENDING
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pairs = models.PositiveIntegerField(default=0)
+    candidates = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["status", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"search {self.pk} ({self.profile_id})"

@@ -1236,6 +1236,10 @@ def run_qc(profile: Profile, *, keep: Sequence[Mapping[str, Any]] = ()) -> Profi
     profile.qc_reasons = reasons
     profile.qc_checked_at = timezone.now()
     profile.save(update_fields=["qc_status", "qc_reasons", "qc_checked_at", "updated_at"])
+    # Matching: a profile that is searchable now is searched against the other side.
+    from reunite.dna.matching import after_qc
+
+    after_qc(profile)
     return profile
 
 
@@ -1273,6 +1277,10 @@ def review_qc(*, acting_user: User, profile_id: int, decision: str, note: str) -
         audit(
             acting_user, AuditAction.UPDATE, PROFILE_TYPE, profile.pk, qc=[old, decision], note=True
         )
+        # Matching: a profile passed on review is searched against the other side.
+        from reunite.dna.matching import after_qc
+
+        after_qc(profile)
     return profile
 
 

@@ -6,7 +6,7 @@ family (where relatives are placed before they give a sample) is ``dna:family_de
 
 from django.urls import path
 
-from reunite.dna import views
+from reunite.dna import match_views, views
 
 app_name = "dna"
 urlpatterns = [
@@ -22,4 +22,17 @@ urlpatterns = [
     path("profiles/<int:pk>/review/", views.qc_review, name="qc_review"),
     path("imports/new/", views.import_create, name="import_create"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    # matching: candidates, review, match reports, the comparison battle
+    path("matches/", match_views.candidate_list, name="candidate_list"),
+    path("matches/<int:pk>/", match_views.candidate_detail, name="candidate_detail"),
+    path("matches/<int:pk>/review/", match_views.candidate_review, name="candidate_review"),
+    path("matches/<int:pk>/report/", match_views.candidate_report, name="candidate_report"),
+    path(
+        "matches/<int:pk>/report.pdf",
+        match_views.candidate_report_pdf,
+        name="candidate_report_pdf",
+    ),
+    path("battle/", match_views.battle_page, name="battle"),
+    path("battle/start/", match_views.battle_start, name="battle_start"),
+    path("battle/progress/", match_views.battle_progress, name="battle_progress"),
 ]

@@ -15,3 +15,9 @@ register = template.Library()
 def may_view_dna(user: Any) -> bool:
     """True for roles granted ``VIEW_DNA`` (the nav link and the home page use it)."""
     return bool(getattr(user, "is_authenticated", False)) and role_allows(user, Action.VIEW_DNA)
+
+
+@register.filter
+def may_view_matches(user: Any) -> bool:
+    """True for roles granted ``VIEW_MATCHES`` (the candidate queue's nav link)."""
+    return bool(getattr(user, "is_authenticated", False)) and role_allows(user, Action.VIEW_MATCHES)

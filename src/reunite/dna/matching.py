@@ -1,0 +1,354 @@
+"""Kinship matching: candidates from the engine, and the incremental search of a saved profile.
+
+**Candidates.** :func:`save_hits` turns the engine's hits (``dna.engine``) into
+:class:`~reunite.dna.models.Candidate` rows: one per (family, unidentified profile, hypothesis),
+the hypothesis being "the unidentified person is the missing person of this family pedigree, with
+these relatives typed".  A rerun updates the LR of a candidate nobody has reviewed yet and leaves
+reviewed ones as they were signed; it never adds a second row.  Candidates carry no allele.
+
+**Incremental search** (issue: a saved profile is searched at once against the other side).
+Whenever quality control leaves a profile *searchable* (``services.run_qc`` / ``review_qc``),
+:func:`request_search` writes a :class:`~reunite.dna.models.SearchRequest` row in the same
+transaction — durable: nothing is lost if the process dies — and asks, on commit, for it to be
+worked off according to ``DNA_MATCH_SEARCH_MODE``:
+
+* ``thread`` (default): a daemon worker thread of this process wakes up and works off every
+  pending request (a reference: its family against every unidentified profile; an unidentified
+  profile: every family against it); candidates appear within seconds;
+* ``inline``: right after commit, in the same request (small databases, tests);
+* ``off``: nothing happens until ``reunite dna searches`` (or a battle) runs.
+
+A request left ``running`` by a process that died is taken up again after
+:data:`STALE_REQUEST`.  The purpose limitation holds by construction: families come from
+``services.family_pedigrees`` and unidentified profiles from ``services.searchable_profiles``, so a
+reference is compared only with unidentified profiles and never with another family.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from reunite.dna.engine import (
+    ChunkResult,
+    FamilyInput,
+    Hit,
+    SearchParams,
+    engine_name,
+    load_families,
+    load_unknowns,
+    params_from_settings,
+    search_chunk,
+)
+from reunite.dna.models import (
+    Candidate,
+    CandidateStatus,
+    ComparisonRun,
+    HypothesisKind,
+    Profile,
+    ProfileRole,
+    QcStatus,
+    SearchRequest,
+    SearchRequestStatus,
+)
+from reunite.people.models import MissingPersonReport
+
+log = logging.getLogger(__name__)
+
+#: A request ``running`` for longer than this is taken to belong to a dead process.
+STALE_REQUEST = dt.timedelta(minutes=10)
+
+SEARCH_MODES = ("thread", "inline", "off")
+#: What a rerun refreshes on a candidate nobody has reviewed yet.
+UPDATED_FIELDS = (
+    "hypothesis_kind",
+    "pedigree",
+    "references",
+    "lr",
+    "log10_lr",
+    "per_locus",
+    "notes",
+    "threshold",
+    "theta",
+    "mutation",
+    "frequency_table",
+    "engine",
+    "run",
+    "computed_at",
+)
+
+
+# --------------------------------------------------------------------------- hypotheses
+
+
+def hypothesis_of(family: FamilyInput) -> tuple[str, str]:
+    """``(key, kind)``: the key names the pedigree's typed relatives ("MP|FA+MO"); the kind is a
+    :class:`HypothesisKind` for filters and for the false-candidate warning."""
+    typed = sorted(family.typed)
+    key = f"{family.missing_id}|{'+'.join(typed)}"
+    parents = {code for code in typed if code in ("MO", "FA")}
+    siblings = {code for code in typed if code[:1] == "S" and code[1:].isdigit()}
+    others = set(typed) - parents - siblings
+    if others:
+        kind = HypothesisKind.OTHER
+    elif len(parents) == 2:
+        kind = HypothesisKind.TRIO
+    elif parents and siblings:
+        kind = HypothesisKind.PARENT_SIBLING
+    elif parents:
+        kind = HypothesisKind.PARENT
+    elif siblings:
+        kind = HypothesisKind.SIBLINGS
+    else:  # pragma: no cover - a family always has a typed relative
+        kind = HypothesisKind.OTHER
+    return key, kind
+
+
+def expected_false_candidates(pairs: int, threshold: float) -> float:
+    """Upper bound of the expected number of unrelated pairs reaching ``threshold``.
+
+    For an unrelated pair, E[LR] = 1 under H2, so P(LR ≥ t) ≤ 1/t (Markov's inequality): among
+    ``pairs`` comparisons at most ``pairs / t`` false candidates are expected.
+    """
+    return pairs / threshold if threshold > 0 else float(pairs)
+
+
+# --------------------------------------------------------------------------- saving candidates
+
+
+@dataclass
+class Saved:
+    created: int = 0
+    updated: int = 0
+
+
+def save_hits(
+    hits: Sequence[Hit],
+    families: Iterable[FamilyInput],
+    params: SearchParams,
+    *,
+    run: ComparisonRun | None = None,
+    source: str = "battle",
+) -> Saved:
+    """Store ``hits`` as candidates in the caller's transaction: new ones created, unreviewed
+    ones updated (LR, table, parameters), reviewed ones left as they are."""
+    saved = Saved()
+    if not hits:
+        return saved
+    by_id = {family.report_id: family for family in families}
+    report_ids = sorted({hit.report_id for hit in hits})
+    profile_ids = sorted({hit.profile_id for hit in hits})
+    report_division = dict(
+        MissingPersonReport.objects.filter(pk__in=report_ids).values_list("pk", "division_id")
+    )
+    profile_division = dict(
+        Profile.objects.filter(pk__in=profile_ids).values_list("pk", "sample__division_id")
+    )
+    existing = {
+        (c.report_id, c.profile_id, c.hypothesis): c
+        for c in Candidate.objects.select_for_update().filter(
+            report_id__in=report_ids, profile_id__in=profile_ids
+        )
+    }
+    now = timezone.now()
+    fresh: list[Candidate] = []
+    changed: list[Candidate] = []
+    for hit in hits:
+        family = by_id[hit.report_id]
+        key, kind = hypothesis_of(family)
+        values = {
+            "hypothesis_kind": kind,
+            "pedigree": family.pedigree.as_spec(),
+            "references": dict(family.typed),
+            "lr": hit.lr,
+            "log10_lr": hit.log10_lr,
+            "per_locus": [{"locus": locus, "lr": lr} for locus, lr in hit.per_locus],
+            "notes": list(hit.notes),
+            "threshold": params.threshold,
+            "theta": params.theta,
+            "mutation": dict(params.mutation) if params.mutation is not None else None,
+            "frequency_table": params.table,
+            "engine": engine_name(),
+            "run": run,
+            "computed_at": now,
+        }
+        found = existing.get((hit.report_id, hit.profile_id, key))
+        if found is None:
+            candidate = Candidate(
+                report_id=hit.report_id,
+                profile_id=hit.profile_id,
+                hypothesis=key,
+                source=source,
+                family_division_id=report_division[hit.report_id],
+                unidentified_division_id=profile_division[hit.profile_id],
+                **values,
+            )
+            existing[(hit.report_id, hit.profile_id, key)] = candidate
+            fresh.append(candidate)
+        elif found.status == CandidateStatus.CANDIDATE and found not in fresh:
+            for name, value in values.items():
+                setattr(found, name, value)
+            changed.append(found)
+    Candidate.objects.bulk_create(fresh)
+    if changed:
+        Candidate.objects.bulk_update(changed, list(UPDATED_FIELDS))
+    saved.created, saved.updated = len(fresh), len(changed)
+    return saved
+
+
+# --------------------------------------------------------------------------- incremental search
+
+
+def search_mode() -> str:
+    mode = str(getattr(settings, "DNA_MATCH_SEARCH_MODE", "thread"))
+    return mode if mode in SEARCH_MODES else "thread"
+
+
+def request_search(profile: Profile) -> SearchRequest | None:
+    """Queue a search of ``profile`` against the other side if it is searchable now (called in
+    the transaction that made it so); worked off after commit (module docstring).  A profile
+    with a pending request gets no second one."""
+    if not Profile.objects.searchable().filter(pk=profile.pk).exists():
+        return None
+    pending = SearchRequest.objects.filter(
+        profile=profile, status=SearchRequestStatus.PENDING
+    ).first()
+    if pending is not None:
+        return pending
+    made = SearchRequest.objects.create(profile=profile)
+    transaction.on_commit(kick)
+    return made
+
+
+def after_qc(profile: Profile) -> None:
+    """The hook of ``services.run_qc`` / ``review_qc``: a profile that passed is searched."""
+    if profile.qc_status == QcStatus.PASSED and profile.active:
+        request_search(profile)
+
+
+def kick() -> None:
+    """Have the pending search requests worked off, as ``DNA_MATCH_SEARCH_MODE`` says."""
+    mode = search_mode()
+    if mode == "inline":
+        process_pending()
+    elif mode == "thread":
+        _worker.wake()
+
+
+class _Worker:
+    """One daemon thread per process, woken by :func:`kick`, working off pending requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._event = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        with self._lock:
+            self._event.set()
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name="reunite-dna-search", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            if not self._event.wait(timeout=30):
+                with self._lock:  # idle: let the thread end; the next kick starts another
+                    if not self._event.is_set():
+                        self._thread = None
+                        return
+                continue
+            self._event.clear()
+            try:
+                close_old_connections()
+                process_pending()
+            except Exception:  # the thread must survive a bad request; the row says why
+                log.exception("incremental DNA search failed")
+            finally:
+                connection.close()
+
+
+_worker = _Worker()
+
+
+def _claim() -> SearchRequest | None:
+    stale = timezone.now() - STALE_REQUEST
+    for request in SearchRequest.objects.filter(status=SearchRequestStatus.PENDING).order_by(
+        "requested_at", "pk"
+    )[:20]:
+        claimed = SearchRequest.objects.filter(
+            pk=request.pk, status=SearchRequestStatus.PENDING
+        ).update(status=SearchRequestStatus.RUNNING, started_at=timezone.now())
+        if claimed:
+            request.refresh_from_db()
+            return request
+    dead = SearchRequest.objects.filter(
+        status=SearchRequestStatus.RUNNING, started_at__lt=stale
+    ).first()
+    if dead is not None and SearchRequest.objects.filter(
+        pk=dead.pk, status=SearchRequestStatus.RUNNING, started_at=dead.started_at
+    ).update(started_at=timezone.now()):
+        dead.refresh_from_db()
+        return dead
+    return None
+
+
+def process_pending(limit: int | None = None) -> int:
+    """Work off pending search requests (oldest first); returns how many were done."""
+    done = 0
+    while limit is None or done < limit:
+        request = _claim()
+        if request is None:
+            break
+        try:
+            result = search_profile(request.profile_id)
+        except Exception as exc:
+            SearchRequest.objects.filter(pk=request.pk).update(
+                status=SearchRequestStatus.FAILED,
+                finished_at=timezone.now(),
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+            )
+            log.warning("search request %s failed: %s", request.pk, type(exc).__name__)
+        else:
+            SearchRequest.objects.filter(pk=request.pk).update(
+                status=SearchRequestStatus.DONE,
+                finished_at=timezone.now(),
+                pairs=result.pairs,
+                candidates=len(result.hits),
+            )
+        done += 1
+    return done
+
+
+def search_profile(profile_id: int, params: SearchParams | None = None) -> ChunkResult:
+    """Search one profile against the other side now and save its candidates.
+
+    A family reference: its family (pedigree with every typed relative) against every
+    searchable unidentified profile.  An unidentified profile: every family against it.  A
+    profile that is no longer searchable is searched against nothing.
+    """
+    params = params or params_from_settings()
+    profile = Profile.objects.searchable().filter(pk=profile_id).select_related("sample").first()
+    if profile is None:
+        return ChunkResult()
+    if profile.role == ProfileRole.REFERENCE:
+        member = profile.sample.family_member
+        assert member is not None
+        families = load_families([member.report_id])
+        unknowns = load_unknowns()
+    else:
+        families = load_families()
+        unknowns = load_unknowns([profile.pk])
+    result = search_chunk(families, unknowns, params)
+    with transaction.atomic():
+        save_hits(result.hits, families, params, source="incremental")
+    return result
