@@ -3,6 +3,7 @@
     python benchmarks/kinship_search.py --references N --unknowns M [--json PATH]
         [--table han_chinese] [--threshold 10000] [--theta 0.0] [--check-references 20000]
         [--check-unknowns 2000] [--simulations 500] [--no-dask] [--seed 1]
+        [--speed-families 100000] [--speed-pedigrees 2000]
 
 A population is simulated with a shipped frequency table over the 20 CODIS core loci: ``N``
 family reference profiles in families — single parents (40% of the references), trios (40%, two
@@ -22,6 +23,12 @@ Figures (``--json`` writes them all):
   rescoring included; ``pairs_per_cpu_second`` the same per CPU-second of the process and
   ``cores_used_on_average`` how much of the machine the battle got (on a shared machine the
   wall-clock figures drop with the others' load, the per-CPU-second ones much less).
+* ``speed_by_hypothesis`` (and ``pairs_per_second_by_hypothesis``) — each hypothesis searched on
+  its own against the same unknowns: ``--speed-families`` families of unrelated references for
+  every closed form (parent, child, full and half sibling, grandparent, grandchild, uncle or aunt,
+  nephew or niece, first cousin, both parents), and ``--speed-pedigrees`` families of two typed
+  full siblings, whose tables the general pedigree engine builds (``table_seconds_per_family``,
+  outside the search time). ``--speed-families 0`` skips it.
 * ``numpy_baseline_pairs_per_second`` — a plain numpy table look-up over all 20 loci (no early
   exit) for parent–child, and ``speedup_vs_numpy``.
 * ``recall_*`` — the share of planted relatives found, by hypothesis (and for the planted
@@ -55,6 +62,7 @@ import numpy.typing as npt
 
 from reunite.kinship import CODIS_CORE_LOCI, load_table
 from reunite.kinship.likelihood import genotype_pairs, pedigree_lr
+from reunite.kinship.pedigree import Pedigree, Person
 from reunite.kinship.profiles import Genotype, Profile
 from reunite.kinship.search import (
     HYPOTHESES,
@@ -64,13 +72,14 @@ from reunite.kinship.search import (
     FamilyMatrix,
     Panel,
     ProfileMatrix,
+    encode_families,
     exact_log10_lr,
     expected_false_candidates,
     make_panel,
     search,
     search_dask,
 )
-from reunite.kinship.search_tables import mutation_for
+from reunite.kinship.search_tables import PAIRWISE, mutation_for
 
 STEPWISE = {"model": "stepwise", "rate": 0.002, "rate2": 1e-6, "range": 0.1}
 PLANTED_SHARE = 0.05
@@ -301,6 +310,79 @@ def family_object(panel: Panel, sim: Simulated, index: int) -> Family:
     return Family.relative(sim.family_ids[index], kind, first)
 
 
+def sibling_set(family_id: str, first: Profile, second: Profile) -> Family:
+    """A family with two typed full siblings of the missing person: no closed form, so its
+    tables come from the general pedigree engine."""
+    pedigree = Pedigree(
+        (
+            Person("FA", "M", None, None),
+            Person("MO", "F", None, None),
+            Person("S1", "M", "MO", "FA"),
+            Person("S2", "M", "MO", "FA"),
+            Person("X", "M", "MO", "FA"),
+        )
+    )
+    return Family(family_id, pedigree, "X", {"S1": first, "S2": second})
+
+
+def timed_search(
+    panel: Panel, families: FamilyMatrix, unknowns: ProfileMatrix, threshold: float
+) -> dict[str, float]:
+    """Pairs per second (wall clock and per CPU-second) of one search, after a warm-up."""
+    search(panel, families[:64], unknowns, threshold)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    result = search(panel, families, unknowns, threshold)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    pairs = len(families) * len(unknowns)
+    return {
+        "families": len(families),
+        "pairs": pairs,
+        "seconds": seconds,
+        "pairs_per_second": pairs / seconds,
+        "pairs_per_cpu_second": pairs / cpu,
+        "candidates": len(result),
+    }
+
+
+def speed_by_hypothesis(
+    panel: Panel, unknowns: ProfileMatrix, count: int, pedigrees: int, threshold: float, seed: int
+) -> dict[str, dict[str, float]]:
+    """The search speed of every hypothesis on its own: ``count`` families of unrelated
+    references per closed form (every pairwise relationship and the trio), and ``pedigrees``
+    sibling-set families whose tables the general engine builds (timed apart)."""
+    rng = np.random.default_rng(seed)
+    pop = Population(panel, rng)
+    loci = len(panel.loci)
+    out: dict[str, dict[str, float]] = {}
+    for name in (*PAIRWISE, "trio") if count else ():
+        refs = np.full((count, 2, loci), UNTYPED, dtype=np.uint16)
+        refs[:, 0] = encode(pop.founders(count))
+        if name == "trio":
+            refs[:, 1] = encode(pop.founders(count))
+        ids = tuple(f"{name}-{i}" for i in range(count))
+        families = FamilyMatrix.from_arrays(panel, ids, [name] * count, refs)
+        out[name] = timed_search(panel, families, unknowns, threshold)
+    if pedigrees:
+        rows = encode(pop.founders(2 * pedigrees))
+        started = time.perf_counter()
+        objects = [
+            sibling_set(
+                f"sibset-{i}",
+                decode(panel, "S1", rows[2 * i]),
+                decode(panel, "S2", rows[2 * i + 1]),
+            )
+            for i in range(pedigrees)
+        ]
+        families = encode_families(panel, objects)
+        tables = time.perf_counter() - started
+        figures = timed_search(panel, families, unknowns, threshold)
+        figures["table_seconds_per_family"] = tables / pedigrees
+        out["pedigree (two full siblings)"] = figures
+    return out
+
+
 def check_run(
     panel: Panel, args: argparse.Namespace, threshold: float, dask: bool
 ) -> dict[str, Any]:
@@ -374,6 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--simulations", type=int, default=500)
     parser.add_argument("--no-dask", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--speed-families", type=int, default=100_000)
+    parser.add_argument("--speed-pedigrees", type=int, default=2_000)
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()
@@ -431,6 +515,19 @@ def main(argv: list[str] | None = None) -> int:
         simulations=args.simulations,
         max_families=min(len(families), 100_000),
     )
+    print("speed by hypothesis ...", flush=True)
+    by_hypothesis = (
+        speed_by_hypothesis(
+            panel,
+            unknowns,
+            args.speed_families,
+            args.speed_pedigrees,
+            args.threshold,
+            args.seed + 2,
+        )
+        if args.speed_families
+        else {}
+    )
     print("checks ...", flush=True)
     check = check_run(panel, args, args.threshold, not args.no_dask)
 
@@ -472,6 +569,10 @@ def main(argv: list[str] | None = None) -> int:
         "expected_false_candidates_per_query": dict(estimate.per_query),
         "false_candidates_bound": estimate.bound,
         "false_candidate_simulation": {"pairs": estimate.pairs, "hits": estimate.hits},
+        "pairs_per_second_by_hypothesis": {
+            name: value["pairs_per_second"] for name, value in by_hypothesis.items()
+        },
+        "speed_by_hypothesis": by_hypothesis,
         "numpy_baseline_pairs_per_second": baseline,
         "numpy_baseline_pairs_per_cpu_second": baseline_cpu,
         "speedup_vs_numpy": (rates.get("parent-child") or 0.0) / baseline,

@@ -17,6 +17,10 @@ with a one-line message) for anything it cannot use:
   every edge (:func:`pedigree_lr`), and tables over every genotype of untyped persons;
 * :mod:`reunite.kinship.plan` — search planning: expected LR, exclusion power, detection rates and
   the relative to sample next (:func:`plan_search`);
+* :mod:`reunite.kinship.search` — the database search: every unidentified profile against every
+  family from per-family genotype tables (:mod:`~reunite.kinship.search_tables`) with an exact
+  screen (:mod:`~reunite.kinship.search_kernels`), in checkpointable chunks or on a Dask cluster
+  (imported on its own: it compiles its kernels on first use);
 * :mod:`reunite.kinship.case` and :mod:`reunite.kinship.cli` — the ``CASE.json`` contract and the
   ``reunite kinship lr|plan|tables`` command (``docs/kinship-case-format.md``).
 
