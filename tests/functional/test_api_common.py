@@ -156,6 +156,11 @@ CORE_PATHS = {
     "/api/dashboard",
 }
 DNA_PATHS = {
+    "/api/dna/candidates",
+    "/api/dna/candidates/{candidate_id}",
+    "/api/dna/candidates/{candidate_id}/reviews",
+    "/api/dna/runs",
+    "/api/dna/runs/{run_id}",
     "/api/dna/families/{report_id}",
     "/api/dna/families/{report_id}/members",
     "/api/dna/imports",

@@ -67,6 +67,7 @@ class CaseEventKind(models.TextChoices):
     STATUS = "status", _("Status changed")
     REPORT_UPDATED = "report_updated", _("Report updated")
     NOTE = "note", _("Note")
+    IDENTIFIED = "identified", _("Identified by DNA")
 
 
 class CaseEvent(models.Model):

@@ -1,9 +1,12 @@
-"""JSON API of the DNA registry (``/api/dna/...``): families, samples, profiles, imports.
+"""JSON API of the DNA registry (``/api/dna/...``): families, samples, profiles, imports, and
+matching: the candidate queue, one candidate, analysts' decisions, comparison runs.
 
-Handlers are thin: a validated input shape becomes a ``services`` call (which authorises,
-validates, audits and saves) and what it returns becomes an output shape.  Lists and records
-never carry alleles; ``GET /profiles/{id}/genotypes`` is the one place they leave the registry,
-for DNA technicians and supervisors of the donor's jurisdiction, each read audited.
+Handlers are thin: a validated input shape becomes a ``services`` / ``review`` / ``battle`` call
+(which authorises, validates, audits and saves) and what it returns becomes an output shape.
+Lists and records never carry alleles; ``GET /profiles/{id}/genotypes`` is the one place they
+leave the registry, for DNA technicians and supervisors of the donor's jurisdiction, each read
+audited.  A match candidate carries LRs (total and per locus) and pseudonymous ids only: family
+reference genotypes leave only in the match report (a page, not this API).
 """
 
 from __future__ import annotations
@@ -15,13 +18,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, P, PathEx, Query, Router, Status, UploadedFile
 
-from reunite.core.errors import ValidationFailed
-from reunite.dna import imports, services
+from reunite.accounts.permissions import Action, can
+from reunite.core.errors import NotFound, ValidationFailed
+from reunite.dna import battle, imports, review, services
 from reunite.dna.models import (
+    Candidate,
+    CandidateStatus,
+    ComparisonRun,
+    ComparisonRunStatus,
     ConsentGiver,
     ConsentScope,
     CustodyKind,
     FamilyMember,
+    HypothesisKind,
     ImportBatch,
     ImportFormat,
     InactiveReason,
@@ -29,6 +38,7 @@ from reunite.dna.models import (
     Profile,
     ProfileRole,
     QcStatus,
+    ReviewDecision,
     Sample,
     SampleStatus,
     SampleType,
@@ -36,6 +46,14 @@ from reunite.dna.models import (
 )
 from reunite.dna.reasons import describe
 from reunite.dna.schemas import (
+    CandidatePage,
+    CandidateQuery,
+    CandidateRead,
+    CandidateReferenceRead,
+    CandidateReviewCreate,
+    CandidateReviewRead,
+    CandidateReviewResult,
+    CandidateSummary,
     ConsentRead,
     ConsentWithdrawal,
     ConsentWrite,
@@ -49,6 +67,9 @@ from reunite.dna.schemas import (
     GenotypesRead,
     ImportRead,
     ImportRowRead,
+    LocusLRRead,
+    MatchParametersRead,
+    PedigreePersonRead,
     ProfileCreate,
     ProfilePage,
     ProfileQuery,
@@ -56,6 +77,11 @@ from reunite.dna.schemas import (
     ProfileSummary,
     QcReasonRead,
     QcReview,
+    RunCreate,
+    RunPage,
+    RunProgressRead,
+    RunQuery,
+    RunRead,
     SampleCreate,
     SamplePage,
     SampleQuery,
@@ -539,6 +565,231 @@ def create_import(
 def get_import(request: HttpRequest, batch_id: Id) -> ImportRead:
     """An import with its per-row results (the importing laboratory only; audited)."""
     return _import_read(imports.get_import(acting_user=acting_user(request), batch_id=batch_id))
+
+
+# --------------------------------------------------------------------------- match candidates
+
+#: Hypotheses where one relative carries the search: false candidates are to be expected.
+WEAK_KINDS = frozenset({HypothesisKind.PARENT, HypothesisKind.SIBLINGS})
+
+
+def _candidate_summary(c: Candidate) -> CandidateSummary:
+    return CandidateSummary(
+        id=c.pk,
+        label=f"C-{c.pk}",
+        status=CandidateStatus(c.status),
+        lr=c.lr,
+        log10_lr=c.log10_lr,
+        hypothesis=c.hypothesis,
+        hypothesis_kind=HypothesisKind(c.hypothesis_kind),
+        weak=c.hypothesis_kind in WEAK_KINDS,
+        missing_report=c.report_id,
+        family=f"MP-{c.report_id}",
+        unidentified_profile=c.profile.pseudonym,
+        unidentified_person=f"UP-{c.profile.sample.found_person_id}",
+        family_jurisdiction=c.family_division.code,
+        unidentified_jurisdiction=c.unidentified_division.code,
+        source=c.source,
+        run=c.run_id,
+        computed_at=c.computed_at,
+        decided_at=c.decided_at,
+    )
+
+
+def _candidate_read(view: review.CandidateView) -> CandidateRead:
+    c = view.candidate
+    return CandidateRead(
+        **_candidate_summary(c).model_dump(),
+        references=[
+            CandidateReferenceRead(code=r.code, relationship=r.relationship, profile=r.pseudonym)
+            for r in view.references
+        ],
+        pedigree=[
+            PedigreePersonRead(
+                id=str(p["id"]),
+                sex=str(p["sex"]),
+                mother=p.get("mother"),
+                father=p.get("father"),
+            )
+            for p in c.pedigree
+        ],
+        per_locus=[LocusLRRead(locus=e["locus"], lr=e["lr"]) for e in c.per_locus],
+        notes=[str(n) for n in c.notes],
+        parameters=MatchParametersRead(
+            threshold=c.threshold,
+            theta=c.theta,
+            mutation=c.mutation,
+            frequency_table=c.frequency_table,
+            engine=c.engine,
+        ),
+        unidentified_searchable=view.searchable,
+        reviews=[
+            CandidateReviewRead(
+                decision=ReviewDecision(r.decision),
+                analyst=r.analyst.get_username(),
+                unit=r.analyst.organisation.name if r.analyst.organisation else None,
+                note=r.note,
+                at=r.at,
+            )
+            for r in view.reviews
+        ],
+        confirmations_needed=review.CONFIRMATIONS_NEEDED,
+        reunion_opened_at=c.reunion_opened_at,
+        investigators_notified=c.notified,
+        may_review=view.may_review,
+        already_reviewed=view.already_reviewed,
+        may_report=view.may_report,
+    )
+
+
+def _read_candidate(request: HttpRequest, candidate_id: int) -> CandidateRead:
+    """One candidate as the caller may see it; the read is audited (``review.get_candidate``)."""
+    user = acting_user(request)
+    candidate = review.get_candidate(acting_user=user, candidate_id=candidate_id)
+    return _candidate_read(review.candidate_view(acting_user=user, candidate=candidate))
+
+
+@router.get(
+    "/candidates", response={200: CandidatePage, **READ_ERRORS}, url_name="dna_list_candidates"
+)
+def list_candidates(request: HttpRequest, query: Query[CandidateQuery]) -> CandidatePage:
+    """The candidate queue of your jurisdiction (the family's or the unidentified person's),
+    highest LR first; by default only open candidates (``status=all`` for every one).  LRs and
+    pseudonymous ids only; the search is audited."""
+    reject_unknown_params(request, CandidateQuery)
+    status = query.status
+    found = review.candidate_queue(
+        acting_user=acting_user(request),
+        filters=review.CandidateFilters(
+            status="" if status in ("open", "all") else status,
+            kind=query.kind.value if query.kind else "",
+            division=query.division or "",
+            min_lr=query.min_lr,
+        ),
+    )
+    if status == "open":
+        found = found.filter(status__in=review.OPEN_STATUSES)
+    items = [_candidate_summary(c) for c in found[_page(query)]]
+    return CandidatePage(count=found.count(), limit=query.limit, offset=query.offset, items=items)
+
+
+@router.get(
+    "/candidates/{candidate_id}",
+    response={200: CandidateRead, **READ_ERRORS},
+    url_name="dna_get_candidate",
+)
+def get_candidate(request: HttpRequest, candidate_id: Id) -> CandidateRead:
+    """One candidate for review: per-locus LRs, pedigree, parameters, the reviews so far and
+    what you may do; never an allele (audited, as every refusal)."""
+    return _read_candidate(request, candidate_id)
+
+
+@router.post(
+    "/candidates/{candidate_id}/reviews",
+    response={201: CandidateReviewResult, **WRITE_ERRORS},
+    url_name="dna_review_candidate",
+)
+def review_candidate(
+    request: HttpRequest, candidate_id: Id, payload: CandidateReviewCreate
+) -> Status[CandidateReviewResult]:
+    """Record your decision with a note: the first confirmation puts the candidate under
+    review, the second — by a *different* analyst — confirms it, opens the reunion step on the
+    case and notifies its investigators; one rejection settles it.  409 for a second decision
+    of yours or a settled candidate; 422 when the unidentified profile is no longer searchable
+    (a confirmation) or the note is empty."""
+    outcome = review.review_candidate(
+        acting_user=acting_user(request),
+        candidate_id=candidate_id,
+        decision=payload.decision.value,
+        note=payload.note,
+    )
+    return Status(
+        201,
+        CandidateReviewResult(
+            confirmed=outcome.confirmed, candidate=_read_candidate(request, candidate_id)
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- comparison runs
+
+
+def _may_see_runs(request: HttpRequest) -> None:
+    user = acting_user(request)
+    if not can(user, Action.VIEW_MATCHES):
+        raise review.deny(user, Action.VIEW_MATCHES, "battle")  # audited
+
+
+def _run_read(run: ComparisonRun) -> RunRead:
+    progress = battle.progress_of(run)
+    return RunRead(
+        id=run.pk,
+        status=ComparisonRunStatus(run.status),
+        resumable=run.resumable,
+        trigger=run.trigger,
+        started_by=run.started_by.get_username() if run.started_by else None,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        threshold=run.threshold,
+        theta=run.theta,
+        mutation=run.mutation,
+        frequency_table=run.frequency_table,
+        engine=run.engine,
+        backend=run.backend,
+        families=run.families,
+        unknowns=run.unknowns,
+        pairs=run.pairs,
+        candidates=run.candidates,
+        families_skipped=run.families_skipped,
+        duration_seconds=run.duration_seconds,
+        error=run.error,
+        progress=RunProgressRead(
+            chunks_done=progress.chunks_done,
+            chunks_total=progress.chunks_total,
+            pairs_done=progress.pairs_done,
+            pairs_total=progress.pairs_total,
+            percent=progress.percent,
+            pairs_per_second=progress.pairs_per_second,
+            eta_seconds=progress.eta_seconds,
+        ),
+    )
+
+
+@router.get("/runs", response={200: RunPage, **READ_ERRORS}, url_name="dna_list_runs")
+def list_runs(request: HttpRequest, query: Query[RunQuery]) -> RunPage:
+    """Comparison runs, latest first, with their parameters, counts and progress."""
+    reject_unknown_params(request, RunQuery)
+    _may_see_runs(request)
+    found = ComparisonRun.objects.select_related("started_by").order_by("-started_at", "-pk")
+    if query.status is not None:
+        found = found.filter(status=query.status.value)
+    items = [_run_read(r) for r in found[_page(query)]]
+    return RunPage(count=found.count(), limit=query.limit, offset=query.offset, items=items)
+
+
+@router.get("/runs/{run_id}", response={200: RunRead, **READ_ERRORS}, url_name="dna_get_run")
+def get_run(request: HttpRequest, run_id: Id) -> RunRead:
+    """One comparison run: poll it for progress (chunks and pairs done, rate, ETA)."""
+    _may_see_runs(request)
+    run = ComparisonRun.objects.select_related("started_by").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(_("No such run."))
+    return _run_read(run)
+
+
+@router.post("/runs", response={201: RunRead, **WRITE_ERRORS}, url_name="dna_start_run")
+def start_run(request: HttpRequest, payload: RunCreate) -> Status[RunRead]:
+    """Start a comparison run (supervisors): every family against every unidentified profile,
+    in the background; or resume the last interrupted or failed one with the same parameters.
+    409 while another run is running (one at a time)."""
+    run = battle.start_run(
+        acting_user=acting_user(request),
+        threshold=payload.threshold,
+        trigger="api",
+        backend="api",
+    )
+    battle.launch(run.pk)
+    return Status(201, _run_read(ComparisonRun.objects.select_related("started_by").get(pk=run.pk)))
 
 
 __all__ = ["TypingKit", "router"]

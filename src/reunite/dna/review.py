@@ -42,7 +42,9 @@ from reunite.dna.models import (
     Candidate,
     CandidateReview,
     CandidateStatus,
+    FamilyMember,
     HypothesisKind,
+    KinRelationship,
     Profile,
     ReviewDecision,
 )
@@ -52,6 +54,8 @@ log = logging.getLogger(__name__)
 CANDIDATE_TYPE = "dna_candidate"
 MAX_NOTE = 2000
 CONFIRMATIONS_NEEDED = 2
+#: Statuses still waiting for a decision (the queue's default).
+OPEN_STATUSES = (CandidateStatus.CANDIDATE, CandidateStatus.UNDER_REVIEW)
 
 #: (status now, decision) → status after; anything else is refused.
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -77,7 +81,8 @@ class CandidateClosed(DomainError):
 # --------------------------------------------------------------------------- access
 
 
-def _deny(acting_user: User, action: Action, candidate_id: object = "") -> AccessDenied:
+def deny(acting_user: User, action: Action, candidate_id: object = "") -> AccessDenied:
+    """Audit a refusal of ``action`` and return the error to raise."""
     record(
         actor=acting_user,
         action=AuditAction.DENIED,
@@ -86,6 +91,9 @@ def _deny(acting_user: User, action: Action, candidate_id: object = "") -> Acces
         details={"wanted": str(action)},
     )
     return AccessDenied(_("You may not do this for this jurisdiction."))
+
+
+_deny = deny
 
 
 def may_act_on(user: User, action: Action, candidate: Candidate) -> bool:
@@ -128,7 +136,7 @@ def get_candidate(
     if candidate is None:
         raise NotFound(_("No such candidate."))
     if not may_act_on(acting_user, action, candidate):
-        raise _deny(acting_user, action, candidate_id)
+        raise deny(acting_user, action, candidate_id)
     if audit:
         record(
             actor=acting_user,
@@ -137,6 +145,60 @@ def get_candidate(
             object_id=candidate.pk,
         )
     return candidate
+
+
+@dataclass(frozen=True)
+class ReferenceView:
+    """A typed relative of the family: pedigree code, relationship (translated), pseudonym."""
+
+    code: str
+    relationship: str
+    pseudonym: str | None
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    """What a reader of one candidate sees besides its own fields (never an allele): the
+    family's typed relatives, the reviews so far, whether the unidentified profile is still
+    searchable, and what the reader may do with it."""
+
+    candidate: Candidate
+    references: list[ReferenceView]
+    reviews: list[CandidateReview]
+    searchable: bool
+    may_review: bool
+    already_reviewed: bool
+    may_report: bool
+
+
+def candidate_view(*, acting_user: User, candidate: Candidate) -> CandidateView:
+    """The view of ``candidate`` (read through :func:`get_candidate`, which audits it) for
+    ``acting_user``."""
+    refs = {str(code): int(pk) for code, pk in candidate.references.items()}
+    pseudonyms = dict(Profile.objects.filter(pk__in=refs.values()).values_list("pk", "pseudonym"))
+    members = {
+        m.code: str(KinRelationship(m.relationship).label)
+        for m in FamilyMember.objects.filter(report_id=candidate.report_id)
+    }
+    reviews = list(candidate.reviews.select_related("analyst__organisation").order_by("at", "pk"))
+    already = any(r.analyst_id == acting_user.pk for r in reviews)
+    return CandidateView(
+        candidate=candidate,
+        references=[
+            ReferenceView(
+                code=code, relationship=members.get(code, code), pseudonym=pseudonyms.get(pk)
+            )
+            for code, pk in sorted(refs.items())
+        ],
+        reviews=reviews,
+        searchable=Profile.objects.searchable().filter(pk=candidate.profile_id).exists(),
+        may_review=candidate.status in OPEN_STATUSES
+        and not already
+        and may_act_on(acting_user, Action.REVIEW_MATCHES, candidate),
+        already_reviewed=already,
+        may_report=candidate.status == CandidateStatus.CONFIRMED
+        and may_act_on(acting_user, Action.VIEW_MATCH_REPORT, candidate),
+    )
 
 
 # --------------------------------------------------------------------------- the queue
@@ -156,7 +218,7 @@ class CandidateFilters:
 def candidate_queue(*, acting_user: User, filters: CandidateFilters) -> QuerySet[Candidate]:
     """Candidates of the user's jurisdiction, highest LR first (the search is audited)."""
     if not role_allows(acting_user, Action.VIEW_MATCHES):
-        raise _deny(acting_user, Action.VIEW_MATCHES)
+        raise deny(acting_user, Action.VIEW_MATCHES)
     errors: dict[str, list[str]] = {}
     if filters.status and filters.status not in CandidateStatus.values:
         errors["status"] = [_("Not a valid choice.")]
@@ -301,7 +363,8 @@ def confirmations(candidate: Candidate) -> list[CandidateReview]:
 
 
 def _open_reunion(candidate: Candidate, acting_user: User, now: dt.datetime) -> None:
-    """The reunion step on the report's case: a timeline event naming the identification."""
+    """The reunion step on the report's case: an "identified by DNA" timeline event naming the
+    identification (record ids and the LR only)."""
     from reunite.cases.models import Case, CaseEventKind
     from reunite.cases.services import add_event
 
@@ -312,7 +375,7 @@ def _open_reunion(candidate: Candidate, acting_user: User, now: dt.datetime) -> 
     found = candidate.profile.sample.found_person_id
     add_event(
         case=case,
-        kind=CaseEventKind.NOTE,
+        kind=CaseEventKind.IDENTIFIED,
         acting_user=acting_user,
         summary=_(
             "DNA identification confirmed by two analysts (candidate C-%(candidate)s, "

@@ -1,8 +1,10 @@
 """Shapes of the DNA registry's JSON API.
 
 Input shapes refuse unknown fields and bound every value (``people.schemas.Input``); the rules
-(consent, custody order, jurisdiction, alleles) stay in ``dna.services``.  No output shape but
-:class:`GenotypesRead` carries an allele: lists, samples and profiles never do.
+(consent, custody order, jurisdiction, alleles; review and comparison runs) stay in
+``dna.services``, ``dna.review`` and ``dna.battle``.  No output shape but :class:`GenotypesRead`
+carries an allele: lists, samples, profiles, match candidates and runs never do (a candidate
+holds LRs; reference genotypes leave only in the match report).
 """
 
 from __future__ import annotations
@@ -16,14 +18,18 @@ from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, Strict
 from pydantic_core import PydanticCustomError
 
 from reunite.dna.models import (
+    CandidateStatus,
+    ComparisonRunStatus,
     ConsentGiver,
     ConsentScope,
     CustodyKind,
+    HypothesisKind,
     ImportFormat,
     InactiveReason,
     KinRelationship,
     ProfileRole,
     QcStatus,
+    ReviewDecision,
     SampleStatus,
     SampleType,
     TypingKit,
@@ -343,3 +349,188 @@ class ImportRead(Schema):
     profiles_updated: int
     profiles_unchanged: int
     rows: list[ImportRowRead]
+
+
+# --------------------------------------------------------------------------- match candidates
+
+
+#: ``open`` (the default: candidate or under review), ``all``, or one status.
+CandidateStatusFilter = Literal["open", "all", "candidate", "under_review", "confirmed", "rejected"]
+DivisionCode = Annotated[str, Field(pattern=r"^[0-9]{2,12}$", max_length=12)]
+
+
+class CandidateQuery(PageInput):
+    """The candidate queue's filters (as on the queue page); highest LR first."""
+
+    status: Annotated[CandidateStatusFilter, BeforeValidator(lambda v: v or "open")] = "open"
+    kind: Annotated[HypothesisKind | None, BeforeValidator(blank_to_none)] = None
+    division: Annotated[
+        DivisionCode | None,
+        BeforeValidator(blank_to_none),
+        Field(description="A division code: candidates with either side in it."),
+    ] = None
+    min_lr: Annotated[
+        Annotated[float, Field(gt=0, le=1e300, allow_inf_nan=False)] | None,
+        BeforeValidator(blank_to_none),
+        Field(description="Smallest LR (not log10)."),
+    ] = None
+
+
+class CandidateSummary(Schema):
+    """A candidate in the queue: pseudonymous ids and the LR, never an allele."""
+
+    id: int
+    label: str = Field(description="C-<id>.")
+    status: CandidateStatus
+    lr: float
+    log10_lr: float
+    hypothesis: str = Field(description="The missing person and the typed relatives: MP|FA+MO.")
+    hypothesis_kind: HypothesisKind
+    weak: bool = Field(
+        description="One parent or siblings alone: unrelated people reach the threshold by "
+        "chance in a large database; look for other evidence."
+    )
+    missing_report: int
+    family: str = Field(description="MP-<missing report id>.")
+    unidentified_profile: str = Field(description="The unidentified profile's pseudonym.")
+    unidentified_person: str = Field(description="UP-<person of unknown origin id>.")
+    family_jurisdiction: str
+    unidentified_jurisdiction: str
+    source: str = Field(description="battle (a comparison run) or incremental (a new profile).")
+    run: int | None
+    computed_at: dt.datetime
+    decided_at: dt.datetime | None
+
+
+class CandidatePage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CandidateSummary]
+
+
+class CandidateReferenceRead(Schema):
+    code: str = Field(description="The relative's place in the family pedigree (MO, FA, S1 …).")
+    relationship: str
+    profile: str | None = Field(description="The reference profile's pseudonym.")
+
+
+class PedigreePersonRead(Schema):
+    id: str
+    sex: str
+    mother: str | None = None
+    father: str | None = None
+
+
+class LocusLRRead(Schema):
+    locus: str
+    lr: float
+
+
+class MatchParametersRead(Schema):
+    threshold: float
+    theta: float
+    mutation: dict[str, object] | None
+    frequency_table: str
+    engine: str
+
+
+class CandidateReviewRead(Schema):
+    decision: ReviewDecision
+    analyst: str = Field(description="The analyst's username.")
+    unit: str | None
+    note: str
+    at: dt.datetime
+
+
+class CandidateRead(CandidateSummary):
+    """One candidate for review: LRs per locus, pedigree, parameters and the review so far."""
+
+    references: list[CandidateReferenceRead]
+    pedigree: list[PedigreePersonRead]
+    per_locus: list[LocusLRRead]
+    notes: list[str]
+    parameters: MatchParametersRead
+    unidentified_searchable: bool = Field(
+        description="False once the unidentified donor's consent is withdrawn, the sample "
+        "destroyed or QC changed: such a candidate cannot be confirmed."
+    )
+    reviews: list[CandidateReviewRead]
+    confirmations_needed: int
+    reunion_opened_at: dt.datetime | None
+    investigators_notified: int
+    may_review: bool = Field(description="Whether you may record a decision now.")
+    already_reviewed: bool = Field(description="Whether you have recorded a decision on it.")
+    may_report: bool = Field(description="Whether you may read its match report.")
+
+
+class CandidateReviewCreate(Input):
+    """One analyst's decision: ``confirm`` (two different analysts needed) or ``reject``; the
+    note says what was checked, or why not this family."""
+
+    decision: ReviewDecision
+    note: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(_clean)]
+
+
+class CandidateReviewResult(Schema):
+    confirmed: bool = Field(description="True when this was the second confirmation.")
+    candidate: CandidateRead
+
+
+# --------------------------------------------------------------------------- comparison runs
+
+
+class RunProgressRead(Schema):
+    chunks_done: int
+    chunks_total: int
+    pairs_done: int
+    pairs_total: int
+    percent: int
+    pairs_per_second: float
+    eta_seconds: float | None
+
+
+class RunRead(Schema):
+    """A comparison run (battle): its parameters, counts and progress."""
+
+    id: int
+    status: ComparisonRunStatus
+    resumable: bool
+    trigger: str
+    started_by: str | None = Field(description="Username; null: the command line.")
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    threshold: float
+    theta: float
+    mutation: dict[str, object] | None
+    frequency_table: str
+    engine: str
+    backend: str
+    families: int
+    unknowns: int
+    pairs: int
+    candidates: int
+    families_skipped: int
+    duration_seconds: float
+    error: str
+    progress: RunProgressRead
+
+
+class RunPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[RunRead]
+
+
+class RunQuery(PageInput):
+    status: Annotated[ComparisonRunStatus | None, BeforeValidator(blank_to_none)] = None
+
+
+class RunCreate(Input):
+    """Start a comparison run (or resume the last interrupted one with the same parameters)."""
+
+    threshold: Annotated[float, Field(allow_inf_nan=False)] | None = Field(
+        None,
+        description="LR (not log10), above 1 and at most 1e30; null: DNA_MATCH_THRESHOLD.",
+    )
