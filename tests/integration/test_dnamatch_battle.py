@@ -78,10 +78,10 @@ def test_every_lr_equals_the_single_case_engine_and_none_is_lost() -> None:
     assert set(hits) == expected and len(expected) >= 3
     for report_id, truth in world.truth.items():
         assert (report_id, truth.pk) in hits
-    # The interim path (genotype tables and look-ups) gives the same pairs and LRs.
-    interim = engine._interim_chunk(families, unknowns, low)
-    assert {(h.report_id, h.profile_id) for h in interim.hits} == expected
-    for h in interim.hits:
+    # The per-family path (genotype tables and look-ups) gives the same pairs and LRs.
+    per_family = engine._per_family_chunk(families, unknowns, low)
+    assert {(h.report_id, h.profile_id) for h in per_family.hits} == expected
+    for h in per_family.hits:
         assert math.isclose(h.lr, hits[(h.report_id, h.profile_id)].lr, rel_tol=1e-9)
 
 

@@ -17,13 +17,13 @@ family pedigree (H1) against ``u`` unrelated (H2), θ and the mutation model of
 ``frequencies_for([family references..., u], table)`` — what ``reunite kinship lr`` computes for
 the same case.  Every stored LR equals that to 1e-9 relative (tested).
 
-**Interim path.** Until ``reunite.kinship.search`` (the vectorised search engine, written
-separately) has a public API, :func:`search_chunk` computes, per family, the H1/H2 likelihood
-tables over every genotype of the unknown person with
-:func:`reunite.kinship.plan.genotype_tables` (one peeling pass per family, θ and mutation
-folded in) and looks each unknown up in them with numpy.  A pair whose unknown person carries an
-allele absent from the family's frequencies (an allele the table lacks, so that the case
-frequencies of that pair differ) is computed by :func:`reunite.kinship.pedigree_lr` itself.
+**Two paths, one LR.** :func:`search_chunk` hands the chunk to ``reunite.kinship.search``
+(per-family genotype tables, an exact float32 screen, float64 rescoring) over a panel of the
+frequency table alone. What that panel cannot hold — a family or an unknown person carrying an allele absent from
+the table, whose pairs' case frequencies therefore differ — goes through the *per-family path*:
+:func:`reunite.kinship.plan.genotype_tables` for the family (one peeling pass, θ and mutation
+folded in) looked up with numpy, and :func:`reunite.kinship.pedigree_lr` itself for a pair whose
+unknown carries such an allele.  Both give the LR of :func:`exact_lr`.
 """
 
 from __future__ import annotations
@@ -72,8 +72,7 @@ __all__ = [
 ]
 
 #: Written on every run and candidate: which engine produced the LR (provenance).
-ENGINE_NAME = "reunite.kinship genotype_tables+lookup (interim)"
-FAST_ENGINE_NAME = "reunite.kinship.search"
+ENGINE_NAME = "reunite.kinship.search"
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -278,7 +277,7 @@ class _Unknowns:
 def _search_family(
     family: FamilyInput, unknowns: _Unknowns, params: SearchParams, spec: MutationSpec
 ) -> list[Hit]:
-    """Interim path: one family's genotype tables, then a look-up per unknown and locus."""
+    """The per-family path: one family's genotype tables, then a look-up per unknown and locus."""
     freqs = frequencies_for(list(family.references.values()), params.table)
     tables = genotype_tables(
         family.pedigree, family.missing_id, family.references, freqs, params.theta, spec
@@ -318,10 +317,10 @@ def _search_family(
     return hits
 
 
-def _interim_chunk(
+def _per_family_chunk(
     families: Sequence[FamilyInput], unknowns: Sequence[UnknownInput], params: SearchParams
 ) -> ChunkResult:
-    """The interim path (module docstring): genotype tables per family, numpy look-ups."""
+    """The per-family path (module docstring): genotype tables per family, numpy look-ups."""
     spec = params.mutation_spec()
     prepared = _Unknowns(unknowns)
     result = ChunkResult()
@@ -378,13 +377,13 @@ def _fast_chunk(
 ) -> ChunkResult:
     """``reunite.kinship.search`` over the chunk; what it cannot encode against the table's
     panel (an allele the table lacks, so that the pair's case frequencies differ) goes through
-    the interim path, which hands such pairs to :func:`pedigree_lr`."""
+    the per-family path, which hands such pairs to :func:`pedigree_lr`."""
     from reunite.kinship import search as fast
 
     result = ChunkResult()
     loci = _panel_loci(params.table, families, unknowns)
     if not loci or len(loci) > fast.MAX_LOCI:  # nothing to compare, or beyond the panel
-        return _interim_chunk(families, unknowns, params)
+        return _per_family_chunk(families, unknowns, params)
     mutation = json.dumps(dict(params.mutation) if params.mutation else None, sort_keys=True)
     panel = _panel(params.table, params.theta, mutation, loci)
     by_id = {str(f.report_id): f for f in families}
@@ -419,13 +418,13 @@ def _fast_chunk(
     result.pairs += len(matrix) * len(kept)
     # Families the panel cannot hold, against everyone; the odd unknowns against the rest.
     if leftover:
-        rest = _interim_chunk(leftover, unknowns, params)
+        rest = _per_family_chunk(leftover, unknowns, params)
         result.hits.extend(rest.hits)
         result.skipped.extend(rest.skipped)
         result.pairs += rest.pairs
     if odd:
         encoded_families = [by_id[family_id] for family_id in matrix.ids]
-        rest = _interim_chunk(encoded_families, odd, params)
+        rest = _per_family_chunk(encoded_families, odd, params)
         result.hits.extend(rest.hits)
         result.pairs += rest.pairs
     return result
@@ -442,8 +441,8 @@ def simulated_false_candidates(
     """The engine's simulated expectation of false candidates when ``unknowns`` unrelated
     profiles are searched against ``families`` (``reunite.kinship.search.
     expected_false_candidates``: simulated unrelated persons drawn from the same frequencies);
-    ``None`` without the fast engine or without families it can hold."""
-    if not fast_engine_available() or not families or unknowns <= 0:
+    ``None`` without families it can hold."""
+    if not families or unknowns <= 0:
         return None
     from reunite.kinship import search as fast
 
@@ -478,18 +477,9 @@ def simulated_false_candidates(
     return float(estimate.simulated)
 
 
-def fast_engine_available() -> bool:
-    """Whether ``reunite.kinship.search`` (the vectorised search engine) is there to call."""
-    try:
-        from reunite.kinship import search as fast
-    except ImportError:  # pragma: no cover - present in this tree
-        return False
-    return all(hasattr(fast, name) for name in ("make_panel", "encode_families", "search"))
-
-
 def engine_name() -> str:
-    """Which engine computes the LRs now (written on runs and candidates: provenance)."""
-    return FAST_ENGINE_NAME if fast_engine_available() else ENGINE_NAME
+    """Which engine computes the LRs (written on runs and candidates: provenance)."""
+    return ENGINE_NAME
 
 
 def search_chunk(
@@ -505,9 +495,7 @@ def search_chunk(
     reference's amelogenin against its recorded sex, a pedigree too large for the exact engine,
     references impossible in their pedigree) is skipped with the engine's one-line reason.
     """
-    if fast_engine_available():
-        return _fast_chunk(families, unknowns, params, parallel)
-    return _interim_chunk(families, unknowns, params)
+    return _fast_chunk(families, unknowns, params, parallel)
 
 
 # --------------------------------------------------------------------------- database side

@@ -24,18 +24,13 @@ from reunite.dna import battle, report, review
 from reunite.dna.match_forms import BattleForm, CandidateFilterForm, ReviewForm
 from reunite.dna.models import (
     Candidate,
-    CandidateStatus,
     ComparisonRun,
-    FamilyMember,
     HypothesisKind,
-    KinRelationship,
-    Profile,
 )
 from reunite.dna.views import HTTP_UNPROCESSABLE, PAGE_SIZE, _id, _is_htmx
 from reunite.people.forms import put_errors
 
 NAV: dict[str, Any] = {"nav_section": "dna_matches"}
-OPEN = (CandidateStatus.CANDIDATE, CandidateStatus.UNDER_REVIEW)
 # Hypotheses where one relative carries the search: false candidates are to be expected.
 WEAK_KINDS = (HypothesisKind.PARENT, HypothesisKind.SIBLINGS)
 
@@ -61,7 +56,7 @@ def candidate_list(request: HttpRequest) -> HttpResponse:
         qs = review.candidate_queue(acting_user=user, filters=review.CandidateFilters())
         status = HTTP_UNPROCESSABLE
     if open_only:
-        qs = qs.filter(status__in=OPEN)
+        qs = qs.filter(status__in=review.OPEN_STATUSES)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         **NAV,
@@ -82,39 +77,24 @@ def _detail_page(
     form: ReviewForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = acting_user(request)
-    refs = {str(code): int(pk) for code, pk in candidate.references.items()}
-    pseudonyms = dict(Profile.objects.filter(pk__in=refs.values()).values_list("pk", "pseudonym"))
-    members = {
-        m.code: str(KinRelationship(m.relationship).label)
-        for m in FamilyMember.objects.filter(report_id=candidate.report_id)
-    }
-    references = [
-        {"code": code, "relationship": members.get(code, code), "pseudonym": pseudonyms.get(pk)}
-        for code, pk in sorted(refs.items())
-    ]
+    view = review.candidate_view(acting_user=acting_user(request), candidate=candidate)
+    references = {r.code: str(r.pseudonym or "?") for r in view.references}
     drawing = report.draw_pedigree(
         candidate.pedigree,
-        {str(r["code"]): str(r["pseudonym"] or "?") for r in references},
+        references,
         "MP",
         candidate.profile.pseudonym,
-        members,
-    )
-    may_review = (
-        candidate.status in OPEN
-        and review.may_act_on(user, Action.REVIEW_MATCHES, candidate)
-        and not candidate.reviews.filter(analyst=user).exists()
+        {r.code: r.relationship for r in view.references},
     )
     context = {
         **NAV,
         "candidate": candidate,
-        "references": references,
+        "references": view.references,
         "drawing": drawing,
-        "reviews": list(candidate.reviews.select_related("analyst__organisation")),
-        "form": (form or ReviewForm()) if may_review else None,
-        "already_reviewed": candidate.reviews.filter(analyst=user).exists(),
-        "may_report": candidate.status == CandidateStatus.CONFIRMED
-        and review.may_act_on(user, Action.VIEW_MATCH_REPORT, candidate),
+        "reviews": view.reviews,
+        "form": (form or ReviewForm()) if view.may_review else None,
+        "already_reviewed": view.already_reviewed,
+        "may_report": view.may_report,
         "weak": candidate.hypothesis_kind in WEAK_KINDS,
         "found_person_id": candidate.profile.sample.found_person_id,
     }
@@ -201,7 +181,7 @@ def candidate_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def _ensure_view(request: HttpRequest) -> None:
     user = acting_user(request)
     if not can(user, Action.VIEW_MATCHES):
-        review._deny(user, Action.VIEW_MATCHES, "battle")  # audited
+        review.deny(user, Action.VIEW_MATCHES, "battle")  # audited
         raise AccessDenied(_("You may not see comparison runs."))
 
 

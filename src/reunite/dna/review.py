@@ -93,9 +93,6 @@ def deny(acting_user: User, action: Action, candidate_id: object = "") -> Access
     return AccessDenied(_("You may not do this for this jurisdiction."))
 
 
-_deny = deny
-
-
 def may_act_on(user: User, action: Action, candidate: Candidate) -> bool:
     """``action`` allowed over the family's or the unidentified person's jurisdiction."""
     return can(user, action, candidate.family_division) or can(
