@@ -17,13 +17,13 @@ family pedigree (H1) against ``u`` unrelated (H2), θ and the mutation model of
 ``frequencies_for([family references..., u], table)`` — what ``reunite kinship lr`` computes for
 the same case.  Every stored LR equals that to 1e-9 relative (tested).
 
-**Two paths, one LR.** :func:`search_chunk` hands the chunk to ``reunite.kinship.search``
-(per-family genotype tables, an exact float32 screen, float64 rescoring) over a panel of the
-frequency table alone. What that panel cannot hold — a family or an unknown person carrying an allele absent from
-the table, whose pairs' case frequencies therefore differ — goes through the *per-family path*:
-:func:`reunite.kinship.plan.genotype_tables` for the family (one peeling pass, θ and mutation
-folded in) looked up with numpy, and :func:`reunite.kinship.pedigree_lr` itself for a pair whose
-unknown carries such an allele.  Both give the LR of :func:`exact_lr`.
+**Two paths, one LR.** :func:`search_chunk` hands the chunk to ``reunite.kinship.search`` (per-
+family genotype tables, an exact float32 screen, float64 rescoring) over a panel of the frequency
+table alone. What that panel cannot hold — a family or an unknown person carrying an allele absent
+from the table, whose pairs' case frequencies therefore differ — goes through the *per-family
+path*: :func:`reunite.kinship.plan.genotype_tables` for the family (one peeling pass, θ and
+mutation folded in) looked up with numpy, and :func:`reunite.kinship.pedigree_lr` itself for a pair
+whose unknown carries such an allele. Both give the LR of :func:`exact_lr`.
 """
 
 from __future__ import annotations
