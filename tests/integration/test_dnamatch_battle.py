@@ -7,7 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import os
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -261,3 +266,78 @@ def test_expected_false_candidates_is_the_markov_bound() -> None:
     assert loose.expected_false == pytest.approx(2.0)
     # Same simulated persons (fixed seed): a lower threshold lets through at least as many.
     assert loose.simulated_false is not None and loose.simulated_false >= outlook.simulated_false
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the Dask process exited with status {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port} after {seconds} s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait(timeout=30)
+
+
+def test_a_scheduler_that_dies_mid_run_is_a_clear_error_and_nothing_is_lost_or_doubled() -> None:
+    """A real scheduler and worker in their own processes; the scheduler is killed after the
+    first chunk is saved. The run fails with a clear error, keeps its checkpoint, and a resumed
+    run on this machine ends with exactly the candidates of an uninterrupted run."""
+    build_world(shapes=("mother", "trio", "siblings"), unrelated=2, seed=5)
+    run_cli()
+    expected = pairs_of(Candidate.objects.all())
+    assert expected
+    Candidate.objects.all().delete()
+
+    dask = str(Path(sys.executable).with_name("dask"))
+    port = _closed_port()
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    worker = None
+    try:
+        _wait_for_port(port, scheduler)
+        address = f"tcp://127.0.0.1:{port}"
+        worker = subprocess.Popen(
+            [dask, "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        executor = battle.DaskExecutor(address, timeout=30.0)
+        executor.client.wait_for_workers(1, timeout=60)
+        run = battle.start_run(acting_user=None, fresh=True, backend=executor.description)
+
+        def kill_after_first_chunk(progress: battle.Progress) -> None:
+            if progress.chunks_done == 1:
+                scheduler.kill()
+
+        started = time.monotonic()
+        with pytest.raises(battle.DaskUnavailable, match="Lost the Dask scheduler"):
+            battle.execute_run(run.pk, executor, on_progress=kill_after_first_chunk)
+        assert time.monotonic() - started < 120
+        executor.close()
+    finally:
+        _stop(scheduler)
+        if worker is not None:
+            _stop(worker)
+    run.refresh_from_db()
+    assert run.status == ComparisonRunStatus.FAILED
+    assert "Lost the Dask scheduler" in run.error and len(run.chunks_done) >= 1
+    assert len(run.chunks_done) < run.chunks_total
+    _out, err = run_cli()
+    assert "resuming comparison run" in err
+    run.refresh_from_db()
+    assert run.status == ComparisonRunStatus.FINISHED
+    assert pairs_of(Candidate.objects.all()) == expected

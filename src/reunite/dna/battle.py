@@ -23,7 +23,7 @@ import threading
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, wait
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -410,12 +410,30 @@ class DaskExecutor:
 
         shared = self.client.scatter(list(unknowns), broadcast=True)
         workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        return _bounded(
+        results = _bounded(
             lambda families: self.client.submit(search_chunk, families, shared, params, pure=False),
             chunks,
             workers * 2,
             first_completed,
         )
+        return self._watched(results)
+
+    def _watched(
+        self, results: Iterator[tuple[int, ChunkResult]]
+    ) -> Iterator[tuple[int, ChunkResult]]:
+        """The chunks' results; a scheduler lost mid-run (its futures cancelled, its connection
+        closed) becomes :class:`DaskUnavailable`, so that the run fails with a clear message and
+        resumes from its last checkpoint."""
+        from distributed.client import FuturesCancelledError
+        from distributed.comm.core import CommClosedError
+
+        try:
+            yield from results
+        except (FuturesCancelledError, CancelledError, CommClosedError, OSError) as exc:
+            raise DaskUnavailable(
+                _("Lost the Dask scheduler at %(address)s mid-run: %(reason)s")
+                % {"address": self.address, "reason": type(exc).__name__}
+            ) from exc
 
     def close(self) -> None:
         self.client.close()
