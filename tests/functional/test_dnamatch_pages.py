@@ -207,3 +207,27 @@ def test_hostile_input_on_every_endpoint(world: Any) -> None:
         assert supervisor.get(reverse("dna:battle_progress"), {"run": bad}).status_code == 400
     assert supervisor.get(reverse("dna:battle_progress"), {"run": "424242"}).status_code == 404
     assert supervisor.post(reverse("dna:battle_progress")).status_code == 405
+
+
+def test_failed_searches_show_on_the_battle_page_and_a_supervisor_retries_them(
+    world: Any, settings: Any
+) -> None:
+    from reunite.dna import matching
+    from reunite.dna.models import SearchRequest, SearchRequestStatus
+
+    SearchRequest.objects.update(status=SearchRequestStatus.FAILED, error="OperationalError: x")
+    failed = SearchRequest.objects.count()
+    supervisor = web(analyst(Role.SUPERVISOR, f.BEIJING))
+    page = supervisor.get(reverse("dna:battle"))
+    assert f"0 waiting, {failed} failed. Last error: OperationalError." in text_of(page)
+    assert element(page.content.decode(), "retry-form")["<tag>"] == "form"
+    # A technician sees the count but not the button, and a POST of theirs is refused.
+    tech = web(analyst())
+    assert 'id="retry-form"' not in tech.get(reverse("dna:battle")).content.decode()
+    assert tech.post(reverse("dna:searches_retry")).status_code == 403
+    assert supervisor.get(reverse("dna:searches_retry")).status_code == 405
+    assert matching.search_backlog().failed == failed
+    answer = supervisor.post(reverse("dna:searches_retry"), follow=True)
+    assert answer.status_code == 200
+    assert f"{failed} failed searches queued again." in text_of(answer)
+    assert matching.search_backlog() == matching.SearchBacklog(failed, 0, "")

@@ -83,6 +83,38 @@ def test_a_withdrawn_or_failed_profile_is_not_searched() -> None:
     assert matching.search_profile(truth.pk).pairs == 0
 
 
+def test_failed_searches_are_counted_and_a_supervisor_queues_them_again(
+    django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    """A search that failed (here: a frequency table that is not there) stays failed and
+    counted until a supervisor (or ``reunite dna searches --retry-failed``) queues it again; a
+    withdrawn profile's failed search is not revived; the retry is audited."""
+    world = build_world(shapes=("mother",), unrelated=1)
+    settings.DNA_MATCH_FREQUENCY_TABLE = "no_such_table"
+    assert matching.process_pending() == 3
+    backlog = matching.search_backlog()
+    assert (backlog.pending, backlog.failed) == (0, 3)
+    assert backlog.last_error_kind == "KinshipInputError"
+    unrelated = world.unrelated[0]
+    services.withdraw_consent(acting_user=world.tech, sample_id=unrelated.sample_id, reason="asked")
+    settings.DNA_MATCH_FREQUENCY_TABLE = "han_chinese"
+    technician = analyst(Role.DNA_TECHNICIAN)
+    with pytest.raises(AccessDenied):
+        matching.retry_failed(acting_user=technician)
+    assert matching.search_backlog().failed == 3
+    settings.DNA_MATCH_SEARCH_MODE = "inline"
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = matching.retry_failed(acting_user=analyst(Role.SUPERVISOR))
+    assert retried == 2  # the withdrawn profile's search stays failed
+    backlog = matching.search_backlog()
+    assert (backlog.pending, backlog.failed) == (0, 1)
+    report_id = next(iter(world.families))
+    assert Candidate.objects.filter(report_id=report_id, profile=world.truth[report_id]).exists()
+    trail = AuditEntry.objects.filter(object_type=matching.SEARCHES_TYPE)
+    assert [e.action for e in trail.order_by("pk")] == ["denied", "update"]
+    assert trail.order_by("pk").last().details == {"retried": 2}
+
+
 def test_two_different_analysts_confirm_and_the_case_and_investigators_hear_of_it(
     settings: Any,
 ) -> None:
@@ -236,3 +268,25 @@ def test_the_queue_is_sorted_filtered_scoped_and_audited() -> None:
             review.candidate_queue(acting_user=tech, filters=bad)
     assert AuditEntry.objects.filter(action="search", object_type=review.CANDIDATE_TYPE).exists()
     assert all(c.profile.role == ProfileRole.UNIDENTIFIED for c in everything)
+
+
+def test_the_searches_command_retries_failed_searches_and_reports_the_backlog(
+    settings: Any,
+) -> None:
+    import io
+
+    from django.core.management import call_command
+
+    build_world(shapes=("mother",), unrelated=0)
+    settings.DNA_MATCH_FREQUENCY_TABLE = "no_such_table"
+    out = io.StringIO()
+    call_command("dna", "searches", stdout=out)
+    assert "2 search request(s) worked off; 0 pending, 2 failed (last: KinshipInputError)" in (
+        out.getvalue()
+    )
+    settings.DNA_MATCH_FREQUENCY_TABLE = "han_chinese"
+    out = io.StringIO()
+    call_command("dna", "searches", "--retry-failed", stdout=out)
+    assert "2 failed search request(s) queued again" in out.getvalue()
+    assert "2 search request(s) worked off; 0 pending, 0 failed" in out.getvalue()
+    assert Candidate.objects.count() == 1

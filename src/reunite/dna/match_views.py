@@ -15,12 +15,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reunite.accounts.permissions import Action, can
 from reunite.core.errors import AccessDenied, DomainError, ValidationFailed
 from reunite.core.web import acting_user, domain_view
-from reunite.dna import battle, report, review
+from reunite.dna import battle, matching, report, review
 from reunite.dna.match_forms import BattleForm, CandidateFilterForm, ReviewForm
 from reunite.dna.models import (
     Candidate,
@@ -202,6 +203,7 @@ def _battle_context(request: HttpRequest, form: BattleForm | None = None) -> dic
         "runs": battle.recent_runs(),
         "current": current,
         "progress": battle.progress_of(current) if current else None,
+        "backlog": matching.search_backlog(),
     }
 
 
@@ -238,6 +240,21 @@ def battle_start(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Comparison run %(id)s started.") % {"id": run.pk})
             return redirect("dna:battle")
     return render(request, "dna/battle.html", _battle_context(request, form), status=status)
+
+
+@require_POST
+@domain_view
+def searches_retry(request: HttpRequest) -> HttpResponse:
+    """Queue the failed incremental searches again (supervisors)."""
+    retried = matching.retry_failed(acting_user=acting_user(request))
+    messages.success(
+        request,
+        ngettext(
+            "%(n)d failed search queued again.", "%(n)d failed searches queued again.", retried
+        )
+        % {"n": retried},
+    )
+    return redirect("dna:battle")
 
 
 @require_http_methods(["GET"])

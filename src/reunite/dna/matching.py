@@ -35,7 +35,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from reunite.accounts.models import User
+from reunite.accounts.permissions import Action, can
+from reunite.audit.models import AuditAction
+from reunite.audit.services import record
+from reunite.core.errors import AccessDenied
 from reunite.dna.engine import (
     ChunkResult,
     FamilyInput,
@@ -327,6 +333,75 @@ def process_pending(limit: int | None = None) -> int:
             )
         done += 1
     return done
+
+
+@dataclass(frozen=True)
+class SearchBacklog:
+    """Incremental searches not done: waiting, and failed (with the kind of the last error,
+    never its text, which may quote a profile)."""
+
+    pending: int
+    failed: int
+    last_error_kind: str
+
+
+#: The audit trail's name for the incremental searches (retries are recorded under it).
+SEARCHES_TYPE = "dna.SearchRequest"
+
+
+def search_backlog() -> SearchBacklog:
+    """What the battle page and ``reunite dna searches`` show: pending and failed searches."""
+    counts = {
+        status: SearchRequest.objects.filter(status=status).count()
+        for status in (SearchRequestStatus.PENDING, SearchRequestStatus.FAILED)
+    }
+    last = (
+        SearchRequest.objects.filter(status=SearchRequestStatus.FAILED)
+        .order_by("-finished_at", "-pk")
+        .values_list("error", flat=True)
+        .first()
+    )
+    return SearchBacklog(
+        pending=counts[SearchRequestStatus.PENDING],
+        failed=counts[SearchRequestStatus.FAILED],
+        last_error_kind=(last or "").split(":", 1)[0],
+    )
+
+
+def retry_failed(*, acting_user: User | None) -> int:
+    """Put every failed search of a profile that is still searchable back in the queue (a
+    failure is often passing: a locked database, a process stopped mid-search) and have it
+    worked off.  ``acting_user`` ``None`` is the command line; a user needs
+    ``RUN_COMPARISON``.  Returns how many were queued again; recorded in the audit trail."""
+    if acting_user is not None and not can(acting_user, Action.RUN_COMPARISON):
+        record(
+            actor=acting_user,
+            action=AuditAction.DENIED,
+            object_type=SEARCHES_TYPE,
+            details={"wanted": str(Action.RUN_COMPARISON)},
+        )
+        raise AccessDenied(_("Only supervisors retry failed searches."))
+    with transaction.atomic():
+        failed = SearchRequest.objects.filter(
+            status=SearchRequestStatus.FAILED,
+            profile__in=Profile.objects.searchable(),
+        )
+        ids = list(failed.values_list("pk", flat=True))
+        SearchRequest.objects.filter(pk__in=ids, status=SearchRequestStatus.FAILED).update(
+            status=SearchRequestStatus.PENDING,
+            started_at=None,
+            finished_at=None,
+            error="",
+        )
+        record(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            object_type=SEARCHES_TYPE,
+            details={"retried": len(ids)},
+        )
+        if ids:
+            transaction.on_commit(kick)
+    return len(ids)
 
 
 def search_profile(profile_id: int, params: SearchParams | None = None) -> ChunkResult:

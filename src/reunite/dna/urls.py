@@ -35,4 +35,5 @@ urlpatterns = [
     path("battle/", match_views.battle_page, name="battle"),
     path("battle/start/", match_views.battle_start, name="battle_start"),
     path("battle/progress/", match_views.battle_progress, name="battle_progress"),
+    path("searches/retry/", match_views.searches_retry, name="searches_retry"),
 ]

@@ -7,8 +7,9 @@ the same parameters is taken up where its last checkpoint left it; ``--fresh`` s
 Exit status 0 when finished, 1 on an error (one line on stderr; the run stays resumable), 130
 on Ctrl-C.
 
-``searches`` works off pending incremental searches (profiles saved while
-``DNA_MATCH_SEARCH_MODE`` was ``off``, or left by a process that stopped).
+``searches [--retry-failed] [--limit N]`` works off pending incremental searches (profiles saved
+while ``DNA_MATCH_SEARCH_MODE`` was ``off``, or left by a process that stopped); with
+``--retry-failed`` the failed ones of still searchable profiles are queued again first.
 """
 
 from __future__ import annotations
@@ -77,11 +78,24 @@ class Command(BaseCommand):
         )
         searches = sub.add_parser("searches", help="work off pending incremental searches")
         searches.add_argument("--limit", type=int, default=None)
+        searches.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="queue the failed searches of still searchable profiles again first",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "searches":
+            if options["retry_failed"]:
+                retried = matching.retry_failed(acting_user=None)
+                self.stdout.write(f"{retried} failed search request(s) queued again")
             done = matching.process_pending(options["limit"])
-            self.stdout.write(f"{done} search request(s) worked off")
+            backlog = matching.search_backlog()
+            self.stdout.write(
+                f"{done} search request(s) worked off; {backlog.pending} pending, "
+                f"{backlog.failed} failed"
+                + (f" (last: {backlog.last_error_kind})" if backlog.failed else "")
+            )
             return
         if not options["all"]:
             raise CommandError("say --all: the battle compares the whole database")
