@@ -35,13 +35,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from reunite.accounts.models import User
-from reunite.accounts.permissions import Action, can
+from reunite.accounts.permissions import Action
 from reunite.audit.models import AuditAction
 from reunite.audit.services import record
-from reunite.core.errors import AccessDenied
 from reunite.dna.engine import (
     ChunkResult,
     FamilyInput,
@@ -373,14 +371,12 @@ def retry_failed(*, acting_user: User | None) -> int:
     failure is often passing: a locked database, a process stopped mid-search) and have it
     worked off.  ``acting_user`` ``None`` is the command line; a user needs
     ``RUN_COMPARISON``.  Returns how many were queued again; recorded in the audit trail."""
-    if acting_user is not None and not can(acting_user, Action.RUN_COMPARISON):
-        record(
-            actor=acting_user,
-            action=AuditAction.DENIED,
-            object_type=SEARCHES_TYPE,
-            details={"wanted": str(Action.RUN_COMPARISON)},
+    if acting_user is not None:
+        from reunite.dna.services import ensure_role
+
+        ensure_role(
+            acting_user=acting_user, action=Action.RUN_COMPARISON, object_type=SEARCHES_TYPE
         )
-        raise AccessDenied(_("Only supervisors retry failed searches."))
     with transaction.atomic():
         failed = SearchRequest.objects.filter(
             status=SearchRequestStatus.FAILED,
