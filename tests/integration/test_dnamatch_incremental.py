@@ -143,10 +143,12 @@ def test_a_failing_search_is_recorded_and_the_worker_lives_on(
     assert failed.status == SearchRequestStatus.FAILED
     assert "no_such_table" in failed.error and failed.finished_at is not None
     assert not Candidate.objects.exists()
-    logged = [r for r in caplog.records if r.name == "reunite.dna.matching"]
+    ours = [r for r in caplog.records if r.name == "reunite.dna.matching"]
+    # (a worker retry after a locked in-memory SQLite table may be logged too: type only)
+    logged = [r for r in ours if r.getMessage().startswith("search request")]
     assert [r.levelname for r in logged] == ["WARNING"]
     assert f"search request {failed.pk} failed" in logged[0].getMessage()
-    assert "no_such_table" not in logged[0].getMessage()  # the type only: no data in logs
+    assert not any("no_such_table" in r.getMessage() for r in ours)  # types only: no data
     # The same thread takes the next profile once the table is right again.
     settings.DNA_MATCH_FREQUENCY_TABLE = "han_chinese"
     second = an_unidentified_girl(f.random_genotypes(random.Random(23)))

@@ -58,17 +58,24 @@ from reunite.kinship.results import LRResult, combine
 __all__ = [
     "ENGINE_NAME",
     "ChunkResult",
+    "EncodedFamilies",
     "FamilyInput",
     "Hit",
     "SearchParams",
     "UnknownInput",
+    "encode_side",
     "exact_lr",
+    "family_fingerprints",
     "family_ids",
     "load_families",
+    "load_families_in_batches",
     "load_unknowns",
     "pair_frequencies",
     "params_from_settings",
+    "reference_loci",
+    "screen_unknown",
     "search_chunk",
+    "side_panel",
 ]
 
 #: Written on every run and candidate: which engine produced the LR (provenance).
@@ -477,6 +484,160 @@ def simulated_false_candidates(
     return float(estimate.simulated)
 
 
+def side_panel(params: SearchParams, loci: Iterable[str]) -> Any | None:
+    """The panel of a kept family side (:class:`EncodedFamilies`): the table alone over the
+    table's loci among ``loci`` (those typed in some reference), ``None`` when none is or there
+    are more than the fast engine takes.
+
+    Its frequencies at a locus are those of :func:`_panel` over any loci (the table's, locus by
+    locus, renormalised), so a pair scores as with the per-call panel of :func:`search_chunk`;
+    a locus the unknown person has not typed counts in neither (NaN in the engine's per-locus
+    table, absent from the hit)."""
+    from reunite.kinship import search as fast
+
+    in_table = set(load_table(params.table).locus_names)
+    chosen = tuple(sorted(set(loci) & in_table, key=locus_sort_key))
+    if not chosen or len(chosen) > fast.MAX_LOCI:
+        return None
+    mutation = json.dumps(dict(params.mutation) if params.mutation else None, sort_keys=True)
+    return _panel(params.table, params.theta, mutation, chosen)
+
+
+def reference_loci(families: Iterable[FamilyInput]) -> set[str]:
+    """Every locus typed in some reference of ``families``."""
+    return {locus for f in families for p in f.references.values() for locus in p.genotypes}
+
+
+@dataclass(frozen=True, eq=False)
+class EncodedFamilies:
+    """Families encoded once for :func:`screen_unknown`, kept between searches.
+
+    ``matrix``: a ``reunite.kinship.search.FamilyMatrix`` for ``panel``; ``report_ids``
+    ``int64 (F,)`` the report of each row; ``leftover``: families the panel cannot hold (an
+    allele the table lacks, references impossible at a locus), searched by
+    :func:`search_chunk` each time; ``skipped``: ``(report id, reason)`` of the families the
+    engine cannot use at all.  No decrypted profile is kept but the leftover families'.
+    """
+
+    panel: Any
+    matrix: Any
+    report_ids: IntArray
+    leftover: tuple[FamilyInput, ...] = ()
+    skipped: tuple[tuple[int, str], ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.report_ids) + len(self.leftover)
+
+    def held(self) -> set[int]:
+        """The reports of every family held (encoded, leftover or skipped)."""
+        return (
+            set(self.report_ids.tolist())
+            | {f.report_id for f in self.leftover}
+            | {report_id for report_id, _reason in self.skipped}
+        )
+
+    def without(self, report_ids: Iterable[int]) -> EncodedFamilies:
+        """These families less those of ``report_ids``."""
+        from reunite.kinship import search as fast
+
+        drop = set(report_ids)
+        if not drop:
+            return self
+        keep = np.flatnonzero(~np.isin(self.report_ids, np.fromiter(drop, dtype=np.int64)))
+        matrix: fast.FamilyMatrix = self.matrix
+        if len(keep) != len(self.report_ids):
+            matrix = matrix.select(keep)
+        return EncodedFamilies(
+            panel=self.panel,
+            matrix=matrix,
+            report_ids=self.report_ids[keep],
+            leftover=tuple(f for f in self.leftover if f.report_id not in drop),
+            skipped=tuple(s for s in self.skipped if s[0] not in drop),
+        )
+
+    def plus(self, other: EncodedFamilies) -> EncodedFamilies:
+        """These families and ``other``'s (encoded for the same panel; reports disjoint)."""
+        from reunite.kinship import search as fast
+
+        assert other.panel.key == self.panel.key
+        a: fast.FamilyMatrix = self.matrix
+        b: fast.FamilyMatrix = other.matrix
+        matrix = fast.FamilyMatrix(
+            a.panel_key,
+            a.ids + b.ids,
+            np.concatenate([a.kinds, b.kinds]),
+            np.concatenate([a.references, b.references]),
+            a.tables + b.tables,
+        )
+        return EncodedFamilies(
+            panel=self.panel,
+            matrix=matrix,
+            report_ids=np.concatenate([self.report_ids, other.report_ids]),
+            leftover=self.leftover + other.leftover,
+            skipped=self.skipped + other.skipped,
+        )
+
+    def wipe(self, report_id: int) -> None:
+        """Overwrite what is encoded of one family in place (its rows read as untyped): for a
+        withdrawn reference, whose data must not wait in memory for the next refresh."""
+        from reunite.kinship import search as fast
+
+        for row in np.flatnonzero(self.report_ids == report_id).tolist():
+            self.matrix.references[row] = fast.UNTYPED
+            for table in self.matrix.tables[row] or ():
+                if table is not None:
+                    table.fill(1.0)
+
+
+def encode_side(panel: Any, families: Sequence[FamilyInput]) -> EncodedFamilies:
+    """``families`` encoded for ``panel`` (:func:`side_panel`), as :func:`_fast_chunk` encodes
+    a chunk: closed forms for the canonical shapes, the general engine's tables for the rest."""
+    from reunite.kinship import search as fast
+
+    by_id = {str(f.report_id): f for f in families}
+    prepared: list[Any] = []
+    skipped: list[tuple[int, str]] = []
+    for family in families:
+        try:
+            prepared.append(
+                fast.Family(
+                    str(family.report_id), family.pedigree, family.missing_id, family.references
+                )
+            )
+        except KinshipInputError as exc:
+            skipped.append((family.report_id, str(exc)))
+    matrix = fast.encode_families(panel, prepared, skip_invalid=True)
+    return EncodedFamilies(
+        panel=panel,
+        matrix=matrix,
+        report_ids=np.array([int(i) for i in matrix.ids], dtype=np.int64),
+        leftover=tuple(by_id[family_id] for family_id, _reason in matrix.rejected),
+        skipped=tuple(skipped),
+    )
+
+
+def screen_unknown(
+    side: EncodedFamilies, unknown: UnknownInput, params: SearchParams
+) -> list[int] | None:
+    """The reports of the encoded families whose exact LR with ``unknown`` reaches the
+    threshold (``reunite.kinship.search`` over the kept matrix, exact: its candidates are the
+    pairs :func:`search_chunk` finds among those families); ``None`` when the kept panel cannot
+    score this person as :func:`search_chunk` would — an allele the table lacks (the pair's case
+    frequencies differ) or no locus in common — and the caller must search without it."""
+    from reunite.kinship import search as fast
+
+    panel = side.panel
+    if not set(unknown.profile.genotypes) & set(panel.loci):
+        return None
+    encoded = panel.encode([unknown.profile], skip_invalid=True)
+    if encoded.rejected:
+        return None
+    if not len(side.matrix):
+        return []
+    found = fast.search(panel, side.matrix, encoded, params.threshold, parallel=False)
+    return sorted({int(candidate.family_id) for candidate in found})
+
+
 def engine_name() -> str:
     """Which engine computes the LRs (written on runs and candidates: provenance)."""
     return ENGINE_NAME
@@ -585,3 +746,51 @@ def load_unknowns(profile_ids: Iterable[int] | None = None) -> list[UnknownInput
         UnknownInput(p.pk, _kinship_profile(p.pseudonym, p.genotypes, p.amelogenin))
         for p in qs.order_by("pk")
     ]
+
+
+def family_fingerprints() -> dict[int, int]:
+    """Per family with a searchable reference (report id → fingerprint): a hash of everything
+    its encoding depends on, read without decrypting anything — its searchable reference
+    profiles (id, place, loci, genotype digest, last change) and its pedigree (every member's
+    id, code, sex, mother and father).  A profile withdrawn, destroyed, failed at QC or edited,
+    a relative placed: the family's fingerprint changes or the family drops out.  Two queries
+    however many families; the hashes hold within one process only."""
+    from reunite.dna.models import FamilyMember, ProfileRole
+    from reunite.dna.services import searchable_profiles
+
+    profiles: dict[int, list[tuple[Any, ...]]] = {}
+    rows = (
+        searchable_profiles(ProfileRole.REFERENCE)
+        .order_by()
+        .values_list(
+            "sample__family_member__report_id",
+            "pk",
+            "sample__family_member__code",
+            "locus_count",
+            "genotype_digest",
+            "updated_at",
+        )
+    )
+    for row in rows.iterator(chunk_size=20_000):
+        profiles.setdefault(row[0], []).append(row[1:])
+    members: dict[int, list[tuple[Any, ...]]] = {}
+    for member in (
+        FamilyMember.objects.order_by()
+        .values_list("report_id", "pk", "code", "sex", "mother_id", "father_id")
+        .iterator(chunk_size=20_000)
+    ):
+        if member[0] in profiles:
+            members.setdefault(member[0], []).append(member[1:])
+    return {
+        report_id: hash((tuple(sorted(held)), tuple(sorted(members.get(report_id, ())))))
+        for report_id, held in profiles.items()
+    }
+
+
+def load_families_in_batches(report_ids: Iterable[int], batch: int = 500) -> list[FamilyInput]:
+    """:func:`load_families` for many reports, ``batch`` at a time (bounded ``IN`` lists)."""
+    ids = sorted(set(report_ids))
+    found: list[FamilyInput] = []
+    for start in range(0, len(ids), batch):
+        found.extend(load_families(ids[start : start + batch]))
+    return found

@@ -19,9 +19,13 @@ worked off according to ``DNA_MATCH_SEARCH_MODE``:
 * ``off``: nothing happens until ``reunite dna searches`` (or a battle) runs.
 
 A request left ``running`` by a process that died is taken up again after
-:data:`STALE_REQUEST`.  The purpose limitation holds by construction: families come from
-``services.family_pedigrees`` and unidentified profiles from ``services.searchable_profiles``, so a
-reference is compared only with unidentified profiles and never with another family.
+:data:`STALE_REQUEST`.  An unidentified profile is screened against the family side kept
+encoded in this process (:class:`FamilySide`, refreshed before every search by what changed),
+so that its search takes a fraction of a second instead of a reload of every family.
+
+The purpose limitation holds by construction: families come from ``services.family_pedigrees``
+and unidentified profiles from ``services.searchable_profiles``, so a reference is compared only
+with unidentified profiles and never with another family.
 """
 
 from __future__ import annotations
@@ -29,11 +33,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from reunite.accounts.models import User
@@ -42,14 +49,23 @@ from reunite.audit.models import AuditAction
 from reunite.audit.services import record
 from reunite.dna.engine import (
     ChunkResult,
+    EncodedFamilies,
     FamilyInput,
     Hit,
     SearchParams,
+    UnknownInput,
+    encode_side,
     engine_name,
+    family_fingerprints,
+    family_ids,
     load_families,
+    load_families_in_batches,
     load_unknowns,
     params_from_settings,
+    reference_loci,
+    screen_unknown,
     search_chunk,
+    side_panel,
 )
 from reunite.dna.models import (
     Candidate,
@@ -59,6 +75,7 @@ from reunite.dna.models import (
     Profile,
     ProfileRole,
     QcStatus,
+    Sample,
     SearchRequest,
     SearchRequestStatus,
 )
@@ -70,6 +87,9 @@ log = logging.getLogger(__name__)
 STALE_REQUEST = dt.timedelta(minutes=10)
 
 SEARCH_MODES = ("thread", "inline", "off")
+#: How often the worker thread tries again at once after an error outside any one search (a
+#: locked database), before it waits for the next save or ``reunite dna searches``.
+WORKER_RETRIES = 5
 #: What a rerun refreshes on a candidate nobody has reviewed yet.
 UPDATED_FIELDS = (
     "hypothesis_kind",
@@ -264,6 +284,7 @@ class _Worker:
                 self._thread.start()
 
     def _loop(self) -> None:
+        failures = 0
         while True:
             if not self._event.wait(timeout=30):
                 with self._lock:  # idle: let the thread end; the next kick starts another
@@ -275,8 +296,16 @@ class _Worker:
             try:
                 close_old_connections()
                 process_pending()
-            except Exception:  # the thread must survive a bad request; the row says why
-                log.exception("incremental DNA search failed")
+                failures = 0
+            except Exception as exc:  # a busy database, say: the thread must live on
+                failures += 1
+                log.warning(
+                    "incremental DNA search worker: %s (attempt %d)", type(exc).__name__, failures
+                )
+                if failures <= WORKER_RETRIES:
+                    # The requests stay pending: try again soon rather than at the next save.
+                    time.sleep(min(5.0, 0.2 * 2**failures))
+                    self._event.set()
             finally:
                 connection.close()
 
@@ -404,8 +433,9 @@ def search_profile(profile_id: int, params: SearchParams | None = None) -> Chunk
     """Search one profile against the other side now and save its candidates.
 
     A family reference: its family (pedigree with every typed relative) against every
-    searchable unidentified profile.  An unidentified profile: every family against it.  A
-    profile that is no longer searchable is searched against nothing.
+    searchable unidentified profile.  An unidentified profile: every family against it, through
+    the kept family side (:class:`FamilySide`).  A profile that is no longer searchable is
+    searched against nothing.
     """
     params = params or params_from_settings()
     profile = Profile.objects.searchable().filter(pk=profile_id).select_related("sample").first()
@@ -416,10 +446,175 @@ def search_profile(profile_id: int, params: SearchParams | None = None) -> Chunk
         assert member is not None
         families = load_families([member.report_id])
         unknowns = load_unknowns()
+        result = search_chunk(families, unknowns, params)
     else:
-        families = load_families()
         unknowns = load_unknowns([profile.pk])
-    result = search_chunk(families, unknowns, params)
+        result, families = search_unknown(unknowns, params)
     with transaction.atomic():
         save_hits(result.hits, families, params, source="incremental")
     return result
+
+
+def search_unknown(
+    unknowns: Sequence[UnknownInput], params: SearchParams, *, kept: bool = True
+) -> tuple[ChunkResult, list[FamilyInput]]:
+    """Every family against ``unknowns`` (one new unidentified profile): the hits and the
+    families they name.
+
+    With ``kept`` (the default) the kept family side is refreshed and screened
+    (:func:`~reunite.dna.engine.screen_unknown`); the families it names, read again from the
+    database, and the leftover families then go through :func:`search_chunk`, so that every
+    stored LR, per-locus table and hypothesis is computed from the family as it is now, exactly
+    as without the kept side.  A person the kept panel cannot score (an allele the table lacks,
+    no locus in common), several people at once, or ``kept=False``: every family is loaded and
+    searched as it is (the definition the kept side is tested against).
+    """
+    side = _family_side.current(params) if kept and len(unknowns) == 1 else None
+    reports = screen_unknown(side, unknowns[0], params) if side is not None else None
+    if side is None or reports is None:
+        families = load_families_in_batches(family_ids())
+        return search_chunk(families, unknowns, params), families
+    families = [*load_families_in_batches(reports), *side.leftover]
+    result = search_chunk(families, unknowns, params)
+    result.pairs += (len(side.matrix) - len(reports)) * len(unknowns)
+    screened = {report_id for report_id, _reason in result.skipped}
+    result.skipped.extend(s for s in side.skipped if s[0] not in screened)
+    return result, families
+
+
+# --------------------------------------------------------------------------- the kept family side
+
+
+class FamilySide:
+    """The family side of the incremental search, encoded once and kept in this process.
+
+    Encoding every family (decrypting its references, building its pedigree, its tables for the
+    fast engine) is what makes a new unidentified profile's search slow; the encoded families
+    change little between two searches.  :meth:`current` refreshes them first, every time: one
+    cheap pass over ids, digests and change times (:func:`~reunite.dna.engine.
+    family_fingerprints`, nothing decrypted) finds the families that are new, changed or gone,
+    and only those are loaded and encoded again.  A family whose references bring a locus the
+    kept panel lacks rebuilds the whole side; new search parameters too.
+
+    **Purpose limitation.** A reference profile saved (withdrawn, erased, QC changed, edited)
+    or its sample saved (destroyed, consent withdrawn) evicts its family at once
+    (:meth:`evict`: the encoded rows are overwritten in place) and the next refresh drops or
+    reloads it; a profile made unsearchable without a save signal (a bulk update) drops out at
+    the next refresh, which comes before every search.  And the kept side only *screens*: the
+    families it names are read again and searched by :func:`search_chunk`, so a candidate is
+    always computed from the family as it is at that moment.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one refresh at a time
+        self._evict_lock = threading.Lock()  # short: never waits for a refresh
+        self._params: SearchParams | None = None
+        self._side: EncodedFamilies | None = None
+        self._prints: dict[int, int] = {}
+        self._evicted: set[int] = set()
+
+    def clear(self) -> None:
+        """Forget everything kept (the next search encodes the whole side again)."""
+        with self._lock, self._evict_lock:
+            self._params, self._side, self._prints, self._evicted = None, None, {}, set()
+
+    def holds(self, report_id: int) -> bool:
+        """Whether the family of ``report_id`` is kept, encoded and not evicted."""
+        with self._evict_lock:
+            side, evicted = self._side, report_id in self._evicted
+        return side is not None and not evicted and report_id in side.held()
+
+    @property
+    def is_empty(self) -> bool:
+        return self._side is None
+
+    def evict(self, report_id: int) -> None:
+        """Drop the family of ``report_id`` now: its encoded rows are overwritten and the next
+        refresh drops it or loads it again as it is then."""
+        with self._evict_lock:
+            self._evicted.add(report_id)
+            side = self._side
+        if side is not None:
+            side.wipe(report_id)
+
+    def current(self, params: SearchParams) -> EncodedFamilies | None:
+        """The families as they are now, encoded (refreshed first); ``None`` when the fast
+        engine cannot hold their loci (more than it takes)."""
+        with self._lock:
+            with self._evict_lock:
+                evicted, self._evicted = self._evicted, set()
+            prints = family_fingerprints()
+            side = self._side
+            if side is None or self._params != params:
+                side = self._build(params, prints)
+            else:
+                changed = {r for r, h in prints.items() if self._prints.get(r) != h}
+                drop = changed | evicted | (self._prints.keys() - prints.keys())
+                if drop:
+                    side = self._update(params, side.without(drop), drop, changed, prints)
+            with self._evict_lock:
+                self._side = side
+                late = set(self._evicted)  # evicted while this refresh read the database
+            for report_id in late:
+                self._prints.pop(report_id, None)
+                if side is not None:
+                    side.wipe(report_id)
+            return side
+
+    def _build(self, params: SearchParams, prints: dict[int, int]) -> EncodedFamilies | None:
+        families = load_families_in_batches(prints)
+        self._params, self._prints = params, {}
+        panel = side_panel(params, reference_loci(families))
+        if panel is None:
+            return None
+        self._prints = {f.report_id: prints[f.report_id] for f in families}
+        return encode_side(panel, families)
+
+    def _update(
+        self,
+        params: SearchParams,
+        side: EncodedFamilies,
+        drop: set[int],
+        changed: set[int],
+        prints: dict[int, int],
+    ) -> EncodedFamilies | None:
+        for report_id in drop:
+            self._prints.pop(report_id, None)
+        families = load_families_in_batches(changed)
+        panel = side_panel(params, reference_loci(families) | set(side.panel.loci))
+        if panel is None or panel.key != side.panel.key:  # a new locus: encode all again
+            return self._build(params, prints)
+        for family in families:
+            self._prints[family.report_id] = prints[family.report_id]
+        return side.plus(encode_side(side.panel, families))
+
+
+_family_side = FamilySide()
+
+
+def _evict_family_of(sample_id: int | None) -> None:
+    if sample_id is None or _family_side.is_empty:
+        return
+    report_id = (
+        Sample.objects.filter(pk=sample_id, role=ProfileRole.REFERENCE)
+        .values_list("family_member__report_id", flat=True)
+        .first()
+    )
+    if report_id is not None:
+        _family_side.evict(report_id)
+        transaction.on_commit(lambda: _family_side.evict(report_id))
+
+
+@receiver(post_save, sender=Profile, dispatch_uid="dna-matching-profile-saved")
+@receiver(post_delete, sender=Profile, dispatch_uid="dna-matching-profile-deleted")
+def _reference_profile_changed(sender: type[Profile], instance: Profile, **kwargs: object) -> None:
+    """A reference profile saved or deleted: its family leaves the kept side at once."""
+    if instance.role == ProfileRole.REFERENCE and not kwargs.get("created"):
+        _evict_family_of(instance.sample_id)
+
+
+@receiver(post_save, sender=Sample, dispatch_uid="dna-matching-sample-saved")
+def _reference_sample_changed(sender: type[Sample], instance: Sample, **kwargs: object) -> None:
+    """A reference sample saved (consent withdrawn, destroyed): its family leaves at once."""
+    if instance.role == ProfileRole.REFERENCE and not kwargs.get("created"):
+        _evict_family_of(instance.pk)
