@@ -189,20 +189,30 @@ class Delivery(models.Model):
 
     Claiming sets ``lease_owner`` and ``lease_expires_at``: a worker that dies leaves rows in
     ``sending`` whose lease runs out, and another worker claims them again (same key).
-    Status indexes are partial (waiting, sending, dead): marking a row delivered then only
-    rewrites the row and drops it from the small ``sending`` index, which keeps the queue fast.
+    Status indexes are partial (waiting, sending, dead), and the table has no index that the
+    queue does not use: PostgreSQL writes a new entry into every index (but the partial ones
+    the new row falls outside) on each status change, so each index costs twice per delivery.
     """
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
-    # Copied from the subscriber when queued, so that a webhook batch needs no join.
+    # Copied from the subscriber when queued, so that a webhook batch needs no join.  Not
+    # indexed: every index is written again on each status change, and this one would serve
+    # only the deletion of an endpoint (rare: endpoints are paused, not deleted, in normal use).
     endpoint = models.ForeignKey(
-        WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        WebhookEndpoint,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     topic = models.CharField(max_length=100)
     ring = models.CharField(max_length=32)
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    idempotency_key = models.CharField(max_length=64, unique=True)
+    # Unique through ``notify_dlv_key`` (a constraint, not ``unique=True``, which on
+    # PostgreSQL adds a second, pattern-matching index that no query uses).
+    idempotency_key = models.CharField(max_length=64)
     status = models.CharField(
         max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
     )
@@ -217,6 +227,9 @@ class Delivery(models.Model):
     class Meta:
         verbose_name = _("delivery")
         verbose_name_plural = _("deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="notify_dlv_key"),
+        ]
         indexes = [
             models.Index(fields=["topic", "subscriber"], name="notify_dlv_reached"),
             models.Index(
