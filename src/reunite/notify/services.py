@@ -228,10 +228,6 @@ def _enqueue(message: Message, ring: str, scope: _Scope, *, only_new: bool) -> i
         *new_params,
     )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and connection.in_atomic_block:
-            # The statement is index-driven; compiling it (JIT, chosen for its estimated cost)
-            # took longer than running it.  For this transaction only.
-            cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
 
