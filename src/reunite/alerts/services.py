@@ -65,7 +65,7 @@ from reunite.audit.models import AuditAction
 from reunite.audit.services import record
 from reunite.cases.models import CaseEventKind
 from reunite.cases.services import add_event
-from reunite.core.errors import AccessDenied, NotFound, ValidationFailed
+from reunite.core.errors import AccessDenied, FieldErrors, NotFound, ValidationFailed
 from reunite.notify import services as notify
 from reunite.people.models import MissingPersonReport, MissingStatus, PersonPhoto
 
@@ -110,22 +110,6 @@ class AlertDraftData:
     public_photo: uuid.UUID | None = None
     latitude: float | None = None
     longitude: float | None = None
-
-
-class FieldErrors:
-    """Collects field errors, then raises them all at once."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.by_field.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationFailed(
-                _("Please correct the errors below."), field_errors=self.by_field
-            )
 
 
 def check_text(

@@ -31,7 +31,6 @@ from reunite.alerts import policy
 from reunite.alerts.models import Alert, AlertStatus, LocationSource, Sighting, SightingStatus
 from reunite.alerts.services import (
     SIGHTING_OBJECT,
-    FieldErrors,
     alert_or_404,
     case_note,
     check_text,
@@ -42,7 +41,7 @@ from reunite.alerts.services import (
 )
 from reunite.audit.models import AuditAction
 from reunite.audit.services import record
-from reunite.core.errors import DomainError, NotFound, ValidationFailed
+from reunite.core.errors import DomainError, FieldErrors, NotFound, ValidationFailed
 from reunite.people.photos import CleanPhoto, clean_photo
 
 MAX_SIGHTING_TEXT = 2000

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A rule of the domain was broken; the message is safe to show to the user."""
@@ -40,3 +42,20 @@ class ProbableDuplicate(DomainError):
     def __init__(self, message: Any, *, candidates: list[int]) -> None:
         super().__init__(message)
         self.candidates = candidates
+
+
+class FieldErrors:
+    """Collects the field errors of one input, then raises them all at once, so that a form or
+    an API client learns every problem in one answer."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, name: str, message: str) -> None:
+        self.by_field.setdefault(name, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationFailed(
+                _("Please correct the errors below."), field_errors=self.by_field
+            )

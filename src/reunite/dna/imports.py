@@ -24,14 +24,13 @@ from reunite.accounts.models import Organisation, User
 from reunite.accounts.permissions import Action, scope_q
 from reunite.audit.models import AuditAction
 from reunite.audit.services import record
-from reunite.core.errors import AccessDenied, NotFound, ValidationFailed
+from reunite.core.errors import AccessDenied, FieldErrors, NotFound, ValidationFailed
 from reunite.dna import lab_files
 from reunite.dna.genotypes import canonical_genotypes
 from reunite.dna.models import ImportBatch, Sample, TypingKit
 from reunite.dna.reasons import ROW_BAD, ROW_IGNORED, ROW_SAVED, ROW_UNCHANGED, describe
 from reunite.dna.services import (
     IMPORT_TYPE,
-    Errors,
     FileTooLarge,
     audit,
     check_kit,
@@ -176,7 +175,7 @@ def import_profiles(*, acting_user: User, data: ImportData) -> ImportBatch:
     """
     ensure_role(acting_user=acting_user, action=Action.EDIT_DNA, object_type=IMPORT_TYPE)
     lab = lab_of(acting_user)
-    errors = Errors()
+    errors = FieldErrors()
     check_kit(errors, data.kit, data.kit_name)
     if data.file_format not in ("", *lab_files.FORMATS):
         errors.add("file_format", _("Not a valid choice."))

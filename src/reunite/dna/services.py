@@ -39,7 +39,7 @@ from reunite.accounts.models import Division, Organisation, OrganisationKind, Us
 from reunite.accounts.permissions import Action, can, role_allows, scope_q
 from reunite.audit.models import AuditAction
 from reunite.audit.services import record
-from reunite.core.errors import AccessDenied, DomainError, NotFound, ValidationFailed
+from reunite.core.errors import AccessDenied, DomainError, FieldErrors, NotFound, ValidationFailed
 from reunite.dna.genotypes import (
     CanonicalProfile,
     Genotypes,
@@ -155,24 +155,8 @@ class ProfileConflict(DomainError):
 # --------------------------------------------------------------------------- shared checks
 
 
-class Errors:
-    """Collects field errors, then raises them all at once."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.by_field.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationFailed(
-                _("Please correct the errors below."), field_errors=self.by_field
-            )
-
-
 def _check_text(
-    errors: Errors, name: str, value: str, limit: int, *, required: bool = False
+    errors: FieldErrors, name: str, value: str, limit: int, *, required: bool = False
 ) -> None:
     if required and not value.strip():
         errors.add(name, _("This field is required."))
@@ -187,7 +171,7 @@ def _check_text(
             errors.add(name, _("Text is not valid Unicode."))
 
 
-def _check_moment(errors: Errors, name: str, value: dt.datetime) -> None:
+def _check_moment(errors: FieldErrors, name: str, value: dt.datetime) -> None:
     if value > timezone.now():
         errors.add(name, _("This time is in the future."))
     elif value < EARLIEST:
@@ -417,7 +401,7 @@ class _Family:
 
 
 def validate_family_member(data: FamilyMemberData) -> None:
-    errors = Errors()
+    errors = FieldErrors()
     if data.relationship not in KinRelationship.values or (
         data.relationship == KinRelationship.MISSING_PERSON
     ):
@@ -639,7 +623,7 @@ def new_pseudonym(taken: set[str] | None = None) -> str:
             return value
 
 
-def _check_consent(errors: Errors, consent: ConsentData, role: str) -> None:
+def _check_consent(errors: FieldErrors, consent: ConsentData, role: str) -> None:
     if consent.given_by not in (ConsentGiver.DONOR, ConsentGiver.GUARDIAN):
         errors.add("consent_given_by", _("Not a valid choice."))
     if consent.scope != SCOPE_FOR_ROLE[role]:
@@ -664,7 +648,7 @@ def _check_consent(errors: Errors, consent: ConsentData, role: str) -> None:
 
 
 def validate_sample(data: SampleData, role: str) -> None:
-    errors = Errors()
+    errors = FieldErrors()
     if data.sample_type not in SampleType.values:
         errors.add("sample_type", _("Not a valid choice."))
     _check_text(
@@ -819,7 +803,7 @@ def get_sample(*, acting_user: User, sample_id: int) -> Sample:
 def record_consent(*, acting_user: User, sample_id: int, consent: ConsentData) -> Sample:
     """Record the consent of a sample registered without it (audited)."""
     found = _get_sample(acting_user, sample_id, Action.COLLECT_DNA)
-    errors = Errors()
+    errors = FieldErrors()
     _check_consent(errors, consent, found.role)
     errors.raise_if_any()
     with transaction.atomic():
@@ -863,7 +847,7 @@ def withdraw_consent(
     Raises ``ValidationFailed`` when consent is already withdrawn or no reason is given.
     """
     found = _get_sample(acting_user, sample_id, Action.COLLECT_DNA)
-    errors = Errors()
+    errors = FieldErrors()
     _check_text(errors, "reason", reason, MAX_NOTE, required=True)
     moment = at or timezone.now()
     _check_moment(errors, "at", moment)
@@ -936,7 +920,7 @@ def add_custody_event(*, acting_user: User, sample_id: int, data: CustodyData) -
         msg = _("Not a valid choice.")
         raise ValidationFailed(msg, field_errors={"kind": [msg]})
     found = _get_sample(acting_user, sample_id, CUSTODY_ACTION[data.kind])
-    errors = Errors()
+    errors = FieldErrors()
     _check_moment(errors, "at", data.at)
     _check_text(errors, "handler", data.handler, 100)
     _check_text(errors, "place", data.place, 300)
@@ -1255,7 +1239,7 @@ def review_qc(*, acting_user: User, profile_id: int, decision: str, note: str) -
     """A laboratory reviewer settles a flagged profile: passed (it may be searched) or failed.
     A note saying why is required; kept encrypted, audited as given or not."""
     found = _get_profile(acting_user, profile_id, Action.EDIT_DNA)
-    errors = Errors()
+    errors = FieldErrors()
     if decision not in QC_DECISIONS:
         errors.add("decision", _("Not a valid choice."))
     _check_text(errors, "note", note, MAX_NOTE, required=True)
@@ -1470,7 +1454,7 @@ def _typed(
         sample.save(update_fields=["status", "updated_at"])
 
 
-def check_kit(errors: Errors, kit: str, kit_name: str) -> None:
+def check_kit(errors: FieldErrors, kit: str, kit_name: str) -> None:
     if kit not in TypingKit.values:
         errors.add("kit", _("Not a valid choice."))
     _check_text(errors, "kit_name", kit_name, 100, required=kit == TypingKit.OTHER)
@@ -1494,7 +1478,7 @@ def create_profile(*, acting_user: User, data: ProfileData) -> tuple[Profile, st
     ``ValidationFailed``.  Audited."""
     sample = _get_sample(acting_user, data.sample_id, Action.EDIT_DNA)
     lab = lab_of(acting_user)
-    errors = Errors()
+    errors = FieldErrors()
     check_kit(errors, data.kit, data.kit_name)
     refusal = typing_refusal(sample)
     if refusal is not None:

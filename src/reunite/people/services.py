@@ -32,7 +32,13 @@ from reunite.audit.models import AuditAction
 from reunite.audit.services import record
 from reunite.cases.models import CaseStatus
 from reunite.core.crypto import blind_token
-from reunite.core.errors import AccessDenied, NotFound, ProbableDuplicate, ValidationFailed
+from reunite.core.errors import (
+    AccessDenied,
+    FieldErrors,
+    NotFound,
+    ProbableDuplicate,
+    ValidationFailed,
+)
 from reunite.core.names import has_han, name_tokens, query_tokens, to_pinyin
 from reunite.people.models import (
     FoundCategory,
@@ -114,26 +120,10 @@ class FoundPersonData:
     given_places: str = ""
 
 
-class _Errors:
-    """Collects field errors, then raises them all at once."""
-
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.by_field.setdefault(name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationFailed(
-                _("Please correct the errors below."), field_errors=self.by_field
-            )
-
-
 # --------------------------------------------------------------------------- validation
 
 
-def _check_required_text(errors: _Errors, name: str, value: str, limit: int) -> None:
+def _check_required_text(errors: FieldErrors, name: str, value: str, limit: int) -> None:
     if not value or not value.strip():
         errors.add(name, _("This field is required."))
     elif len(value) > limit:
@@ -141,7 +131,7 @@ def _check_required_text(errors: _Errors, name: str, value: str, limit: int) -> 
 
 
 def _check_choice(
-    errors: _Errors, name: str, value: str, choices: Any, *, blank: bool = False
+    errors: FieldErrors, name: str, value: str, choices: Any, *, blank: bool = False
 ) -> None:
     if blank and value == "":
         return
@@ -149,7 +139,7 @@ def _check_choice(
         errors.add(name, _("Not a valid choice."))
 
 
-def _check_height(errors: _Errors, height_cm: int | None) -> None:
+def _check_height(errors: FieldErrors, height_cm: int | None) -> None:
     if height_cm is not None and not MIN_HEIGHT_CM <= height_cm <= MAX_HEIGHT_CM:
         errors.add(
             "height_cm",
@@ -159,7 +149,7 @@ def _check_height(errors: _Errors, height_cm: int | None) -> None:
 
 
 def _check_point(
-    errors: _Errors, prefix: str, division: Division, lat: float | None, lon: float | None
+    errors: FieldErrors, prefix: str, division: Division, lat: float | None, lon: float | None
 ) -> None:
     if (lat is None) != (lon is None):
         errors.add(f"{prefix}_latitude", _("Give both latitude and longitude, or neither."))
@@ -182,7 +172,7 @@ def _years_between(born: dt.date, then: dt.date) -> int:
 
 
 def validate_missing(data: MissingReportData) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     now = timezone.now()
     today = timezone.localdate()
     _check_required_text(errors, "full_name", data.full_name, 200)
@@ -238,7 +228,7 @@ def validate_missing(data: MissingReportData) -> None:
 
 
 def validate_found(data: FoundPersonData) -> None:
-    errors = _Errors()
+    errors = FieldErrors()
     _check_choice(errors, "category", data.category, FoundCategory)
     _check_choice(errors, "sex", data.sex, Sex)
     _check_height(errors, data.height_cm)
@@ -1109,7 +1099,7 @@ def _check_status_change(
 
 def _clean_status_input(status: str, choices: StatusChoices, note: str) -> str:
     """The note, stripped; refuses an unknown status and a note no column can hold."""
-    errors = _Errors()
+    errors = FieldErrors()
     if status not in choices.values:
         errors.add("status", _("Not a valid status."))
     if len(note) > MAX_STATUS_NOTE:
