@@ -74,37 +74,6 @@ def django_setup(var_dir: Path) -> None:
     call_command("load_divisions", verbosity=0)
 
 
-class Genetics:
-    """Genotypes over the 20 CODIS core loci drawn from the Han table; children by Mendel."""
-
-    def __init__(self, rng: random.Random) -> None:
-        from reunite.kinship import CODIS_CORE_LOCI, load_table
-
-        self.rng = rng
-        table = load_table("han_chinese")
-        self.loci = CODIS_CORE_LOCI
-        self.alleles = {
-            locus: (list(table.locus(locus).alleles), table.locus(locus).frequencies.tolist())
-            for locus in self.loci
-        }
-
-    def founder(self) -> dict[str, list[str]]:
-        return {
-            locus: sorted(self.rng.choices(alleles, weights=weights, k=2), key=float)
-            for locus, (alleles, weights) in self.alleles.items()
-        }
-
-    def child(
-        self, mother: dict[str, list[str]], father: dict[str, list[str]]
-    ) -> dict[str, list[str]]:
-        return {
-            locus: sorted(
-                [self.rng.choice(mother[locus]), self.rng.choice(father[locus])], key=float
-            )
-            for locus in self.loci
-        }
-
-
 def pseudonym(prefix: str, index: int) -> str:
     from reunite.dna.services import PSEUDONYM_ALPHABET
 
@@ -121,6 +90,7 @@ def build(families: int, unknowns: int, seed: int, planted: int) -> dict[str, An
     from django.utils import timezone
 
     from reunite.accounts.models import Division, Organisation, OrganisationKind, Role, User
+    from reunite.dna.demo import Genetics
     from reunite.dna.genotypes import genotype_digest
     from reunite.dna.models import (
         ConsentGiver,

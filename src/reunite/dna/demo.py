@@ -93,7 +93,7 @@ class DnaSeedResult:
 # --------------------------------------------------------------------------- genetics
 
 
-class _Genetics:
+class Genetics:
     """Draws genotypes from one frequency table (allele lists and weights cached per locus)."""
 
     def __init__(self, rng: random.Random) -> None:
@@ -191,7 +191,7 @@ def _pseudonyms(rng: random.Random, count: int) -> list[str]:
 
 def _families(
     rng: random.Random,
-    genetics: _Genetics,
+    genetics: Genetics,
     reports: Sequence[MissingPersonReport],
     labs: dict[str, Organisation],
     creator: User,
@@ -299,7 +299,7 @@ def _families(
 
 def _unidentified(
     rng: random.Random,
-    genetics: _Genetics,
+    genetics: Genetics,
     people: Sequence[FoundPerson],
     labs: dict[str, Organisation],
     planted: dict[int, Genotypes],
@@ -448,7 +448,7 @@ def seed(
         result.skipped = True
         return result
     rng = random.Random(f"reunite-dna-demo:{seed}")
-    genetics = _Genetics(rng)
+    genetics = Genetics(rng)
     # Draw from the ids (cheap), then load only the chosen records, without their encrypted
     # names: nothing is decrypted for nothing.
     report_ids = list(
