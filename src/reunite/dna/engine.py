@@ -300,7 +300,7 @@ def _search_family(
         typed = columns >= 0
         if not typed.any():
             continue
-        lr = table.h1 / table.h2
+        lr = table.lr()
         with np.errstate(divide="ignore"):
             log_lr = np.log10(lr)
         total[typed] += log_lr[columns[typed]]

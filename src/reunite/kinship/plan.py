@@ -80,6 +80,17 @@ class LocusTables:
     h1: FloatArray
     h2: FloatArray
 
+    def lr(self) -> FloatArray:
+        """``h1 / h2`` over every genotype; references that are impossible in their pedigree
+        (H2 = 0: likelihood 0 even without the unknown person) are a clear error, not NaN."""
+        if not np.all(self.h2 > 0.0):
+            raise KinshipInputError(
+                f"at locus {self.locus} the reference profiles are impossible in this pedigree "
+                "(likelihood 0 even without the unknown person): check the pedigree, the "
+                "profiles, or allow mutation"
+            )
+        return np.asarray(self.h1 / self.h2, dtype=np.float64)
+
 
 def genotype_tables(
     pedigree: Pedigree,

@@ -727,13 +727,7 @@ def _pedigree_tables(panel: Panel, family: Family) -> tuple[FloatArray | None, .
         if entry is None:
             found.append(None)
             continue
-        if not np.all(entry.h2 > 0.0):
-            raise KinshipInputError(
-                f"at locus {locus} the reference profiles are impossible in this pedigree "
-                "(likelihood 0 even without the unknown person): check the pedigree, the "
-                "profiles, or allow mutation"
-            )
-        found.append(np.ascontiguousarray(entry.h1 / entry.h2, dtype=np.float64))
+        found.append(np.ascontiguousarray(entry.lr()))
     return tuple(found)
 
 
