@@ -341,3 +341,43 @@ def test_a_scheduler_that_dies_mid_run_is_a_clear_error_and_nothing_is_lost_or_d
     run.refresh_from_db()
     assert run.status == ComparisonRunStatus.FINISHED
     assert pairs_of(Candidate.objects.all()) == expected
+
+
+def test_a_family_the_engine_refuses_is_skipped_with_its_reason_audited_not_logged(
+    caplog: Any, settings: Any
+) -> None:
+    """Without mutation, a typed sibling whose alleles neither typed parent carries makes the
+    family impossible: the engine refuses it and the run goes on. The reason (which can quote
+    alleles) is in the audit trail; the log names only the family."""
+    import logging
+    import random
+
+    from tests import dna_factories as f
+
+    settings.DNA_MATCH_MUTATION = None
+    build_world(shapes=("mother",), unrelated=1)
+    lab = f.technician()
+    report = f.report(f.CHAOYANG, sex="F")
+    rng = random.Random(3)
+    for relationship, sex, amelogenin in (
+        ("mother", "", "XX"),
+        ("father", "", "XY"),
+        ("full_sibling", "M", "XY"),
+    ):
+        member = f.member(lab, report, relationship, sex)
+        f.store(
+            lab,
+            f.sample(lab, family_member=member),
+            f.random_genotypes(rng),
+            amelogenin=amelogenin,
+        )
+    caplog.set_level(logging.WARNING, logger="reunite.dna.battle")
+    run_cli()
+    run = ComparisonRun.objects.get()
+    assert run.status == ComparisonRunStatus.FINISHED and run.families_skipped == 1
+    logged = [r.getMessage() for r in caplog.records if r.name == "reunite.dna.battle"]
+    assert logged == [f"comparison run {run.pk}: family MP-{report.pk} skipped"]
+    skipped = AuditEntry.objects.filter(
+        object_type=battle.RUN_TYPE, details__skipped_family=report.pk
+    ).get()
+    assert skipped.details["reason"]

@@ -548,7 +548,15 @@ def _save_chunk(
             ]
         )
     for report_id, reason in result.skipped:
-        log.warning("comparison run %s: family MP-%s skipped: %s", run_id, report_id, reason)
+        # The engine's reason can quote alleles: it goes to the audit trail, not to the log.
+        log.warning("comparison run %s: family MP-%s skipped", run_id, report_id)
+        record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            object_type=RUN_TYPE,
+            object_id=run_id,
+            details={"skipped_family": report_id, "reason": reason},
+        )
     return run
 
 
