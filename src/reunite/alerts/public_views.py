@@ -19,6 +19,7 @@ from reunite.alerts.maps import alert_map
 from reunite.alerts.models import Alert, AlertStatus
 from reunite.alerts.public import compose_text, headline, place_phrase
 from reunite.core.errors import NotFound, ValidationFailed
+from reunite.core.web import image_response
 from reunite.people.forms import put_errors
 
 MAX_ID = 2**63 - 1
@@ -133,14 +134,5 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
         item = services.public_photo(alert_id=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    try:
-        with item.image.open("rb") as handle:
-            content = handle.read()
-    except FileNotFoundError as exc:
-        raise Http404(_("The photo file is missing.")) from exc
-    response = HttpResponse(content, content_type=item.content_type)
-    response["Content-Disposition"] = "inline"
     # Revalidate every time: a withdrawn photo must not linger in caches.
-    response["Cache-Control"] = "no-cache"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return image_response(item, cache_control="no-cache")

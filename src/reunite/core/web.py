@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from reunite.accounts.models import User
 from reunite.core.errors import AccessDenied, NotFound
@@ -36,3 +37,18 @@ def acting_user(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
+
+
+def image_response(item: Any, *, cache_control: str) -> HttpResponse:
+    """The bytes of a stored photo (``item.image``, ``item.content_type``) shown inline, never
+    sniffed; a file gone from storage is a 404."""
+    try:
+        with item.image.open("rb") as handle:
+            content = handle.read()
+    except FileNotFoundError as exc:
+        raise Http404(_("The photo file is missing.")) from exc
+    response = HttpResponse(content, content_type=item.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = cache_control
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -17,7 +17,7 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from reunite.accounts.models import User
 from reunite.accounts.permissions import Action, can
 from reunite.core.errors import AccessDenied, ProbableDuplicate, ValidationFailed
-from reunite.core.web import acting_user, domain_view
+from reunite.core.web import acting_user, domain_view, image_response
 from reunite.people import services
 from reunite.people.forms import (
     FoundFilterForm,
@@ -568,16 +568,7 @@ def found_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def photo(request: HttpRequest, uuid: UUID) -> HttpResponse:
     """The image bytes of one photo, for a user allowed to see its person (audited)."""
     item = services.get_photo(acting_user=acting_user(request), photo_uuid=str(uuid))
-    try:
-        with item.image.open("rb") as handle:
-            content = handle.read()
-    except FileNotFoundError as exc:
-        raise Http404(_("The photo file is missing.")) from exc
-    response = HttpResponse(content, content_type=item.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return image_response(item, cache_control="private, no-store")
 
 
 @require_GET
